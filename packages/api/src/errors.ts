@@ -1,0 +1,70 @@
+import { TRPCError } from '@trpc/server';
+import { ZodError } from 'zod';
+
+/** One failed rule of an input, addressed by its field path (`items.0.quantity`). */
+export interface FieldIssue {
+  path: string;
+  message: string;
+}
+
+export function zodIssues(error: ZodError): FieldIssue[] {
+  return error.issues.map((issue) => ({
+    path: issue.path.map(String).join('.'),
+    message: issue.message,
+  }));
+}
+
+/** A message a person can act on: each field path with its rule. */
+export function describeIssues(issues: readonly FieldIssue[]): string {
+  return issues.map((issue) => (issue.path ? `${issue.path}: ${issue.message}` : issue.message)).join('; ');
+}
+
+/** PostgreSQL SQLSTATE codes that mean the caller asked for something the data forbids. */
+const PG_CLIENT_ERRORS: Record<string, { code: TRPCError['code']; describe: (detail: string) => string }> = {
+  '23505': { code: 'CONFLICT', describe: (detail) => conflictMessage(detail) },
+  '23503': { code: 'BAD_REQUEST', describe: () => 'A referenced record does not exist' },
+  '23514': { code: 'BAD_REQUEST', describe: () => 'A value breaks a rule of the data (check constraint)' },
+  '23502': { code: 'BAD_REQUEST', describe: () => 'A required value is missing' },
+  '22P02': { code: 'BAD_REQUEST', describe: () => 'A value has the wrong format' },
+  '22003': { code: 'BAD_REQUEST', describe: () => 'A number is out of range' },
+  '22001': { code: 'BAD_REQUEST', describe: () => 'A value is too long' },
+  '40001': { code: 'CONFLICT', describe: () => 'The record changed concurrently; try again' },
+};
+
+function conflictMessage(detail: string): string {
+  // PostgreSQL says `Key (lower(email))=(a@b.c) already exists.`; name the field, never echo the value.
+  const key = /Key \((?:lower\()?([\w, ]+?)\)?\)=/.exec(detail)?.[1];
+  return key ? `A record with this ${key} already exists` : 'A record with these values already exists';
+}
+
+/** Finds a PostgreSQL error (postgres.js, PGlite, or wrapped by drizzle) in a cause chain. */
+function findPgError(error: unknown): { code: string; detail: string } | null {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current; depth++) {
+    if (typeof current === 'object' && current !== null) {
+      const candidate = current as { code?: unknown; detail?: unknown; cause?: unknown };
+      if (typeof candidate.code === 'string' && /^[0-9A-Z]{5}$/.test(candidate.code)) {
+        return { code: candidate.code, detail: typeof candidate.detail === 'string' ? candidate.detail : '' };
+      }
+      current = candidate.cause;
+    } else {
+      break;
+    }
+  }
+  return null;
+}
+
+/**
+ * Turns an error the caller caused (a unique clash, a bad reference) into the tRPC error that says so.
+ * Returns null for anything else, which stays an internal error.
+ */
+export function toClientError(error: unknown): TRPCError | null {
+  const pg = findPgError(error);
+  if (!pg) return null;
+  const known = PG_CLIENT_ERRORS[pg.code];
+  return known ? new TRPCError({ code: known.code, message: known.describe(pg.detail), cause: error }) : null;
+}
+
+export function notFound(what: string): TRPCError {
+  return new TRPCError({ code: 'NOT_FOUND', message: `${what} not found` });
+}

@@ -1,0 +1,17 @@
+export * from './batch';
+export type { Context } from './context';
+export * from './errors';
+export * from './internal-token';
+export * from './meta';
+export * from './peer-client';
+export * from './roles';
+export {
+  authedProcedure,
+  createCallerFactory,
+  type ErrorData,
+  mergeRouters,
+  publicProcedure,
+  roleProcedure,
+  router,
+  serviceProcedure,
+} from './trpc';

@@ -1,0 +1,41 @@
+import type { Role, ServiceName } from './roles';
+
+/**
+ * Who may call a procedure. Authorization is data on the procedure so that tests and the console can
+ * enumerate every procedure with its rule.
+ * - `public`: anyone, signed in or not.
+ * - `roles`: a signed-in user holding one of the roles.
+ * - `services`: only the named peer services (service-to-service procedures).
+ */
+export type Access = { kind: 'public' } | { kind: 'roles'; roles: readonly Role[] } | { kind: 'services'; services: readonly ServiceName[] };
+
+export interface ProcedureMeta {
+  access: Access;
+  /**
+   * Whether repeating the call has no further effect, so a caller may retry it safely.
+   * @defaultValue true for queries, false for mutations
+   */
+  idempotent?: boolean;
+  /**
+   * How long a caller waits for this procedure before giving up.
+   * @defaultValue 10_000
+   */
+  timeoutMs?: number;
+}
+
+export const DEFAULT_TIMEOUT_MS = 10_000;
+
+/** Whether the caller described by `user`/`service` passes `access`. */
+export function isAllowed(
+  access: Access,
+  caller: { user: { roles: readonly Role[] } | null; peer: ServiceName; relayed: boolean },
+): boolean {
+  switch (access.kind) {
+    case 'public':
+      return true;
+    case 'roles':
+      return caller.user !== null && caller.user.roles.some((role) => access.roles.includes(role));
+    case 'services':
+      return !caller.relayed && access.services.includes(caller.peer);
+  }
+}

@@ -1,0 +1,17 @@
+import { Counter, Histogram, register } from 'prom-client';
+
+/** Request count and latency of every procedure a process serves, by outcome (`ok` or the error code). */
+export const procedureCalls = new Counter({
+  name: 'bindery_rpc_requests_total',
+  help: 'tRPC procedure calls served, by procedure and outcome',
+  labelNames: ['procedure', 'type', 'outcome'] as const,
+  registers: [register],
+});
+
+export const procedureDuration = new Histogram({
+  name: 'bindery_rpc_request_duration_seconds',
+  help: 'tRPC procedure duration in seconds, by procedure and outcome',
+  labelNames: ['procedure', 'type', 'outcome'] as const,
+  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  registers: [register],
+});

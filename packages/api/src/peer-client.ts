@@ -1,0 +1,53 @@
+import { createTRPCClient, httpLink, type TRPCClient } from '@trpc/client';
+import type { AnyRouter } from '@trpc/server';
+import { mintInternalToken } from './internal-token';
+import type { Caller, ServiceName, UserIdentity } from './roles';
+
+/** What a service-to-service call carries over from the call that caused it. */
+export interface OnBehalfOf {
+  user: UserIdentity | null;
+  requestId: string;
+  ip?: string | null;
+}
+
+export interface PeerClientOptions {
+  /** The calling process. */
+  self: ServiceName;
+  /** The service called; internal tokens are addressed to it. */
+  target: ServiceName;
+  /** Where the target is reached: a base URL, or a function that picks one per call. */
+  baseUrl: string | (() => string);
+  internalTokenSecret: Uint8Array;
+  /** Extra headers per call, such as the trace context. */
+  headers?: () => Record<string, string>;
+}
+
+/**
+ * A typed client for a peer service. Each call mints an internal token addressed to the peer,
+ * carrying the user and request id of the call that caused it: `peer(ctx).users.byId.query(...)`.
+ */
+export function createPeerClient<TRouter extends AnyRouter>(
+  options: PeerClientOptions,
+): (onBehalfOf: OnBehalfOf) => TRPCClient<TRouter> {
+  const baseUrl = typeof options.baseUrl === 'string' ? () => options.baseUrl as string : options.baseUrl;
+  return (onBehalfOf) => {
+    const caller: Caller = { peer: options.self, relayed: false, user: onBehalfOf.user, ip: onBehalfOf.ip ?? null };
+    return createTRPCClient<TRouter>({
+      links: [
+        // The link is typed for any router: it carries JSON, and the client above types the calls.
+        httpLink<AnyRouter>({
+          url: `${baseUrl()}/trpc`,
+          headers: async () => ({
+            ...options.headers?.(),
+            authorization: `Bearer ${await mintInternalToken(options.internalTokenSecret, {
+              audience: options.target,
+              caller,
+              requestId: onBehalfOf.requestId,
+            })}`,
+            'x-request-id': onBehalfOf.requestId,
+          }),
+        }),
+      ],
+    });
+  };
+}

@@ -1,0 +1,12 @@
+export {
+  type CreateDbOptions,
+  createDb,
+  type Database,
+  type DatabaseHandle,
+  rowsOf,
+  type ServiceSchema,
+} from './database';
+export { type EmbeddedDatabaseServer, serveEmbeddedDatabase } from './embedded';
+export { migrate, migrationsFolder } from './migrate';
+export { decodeCursor, encodeCursor, newestFirst, toPage } from './pagination';
+export * from './schema/index';

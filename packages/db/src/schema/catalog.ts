@@ -1,0 +1,26 @@
+import { sql } from 'drizzle-orm';
+import { check, index, integer, pgSchema, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+
+/** Tables owned by the catalog service. */
+export const catalogSchema = pgSchema('catalog');
+
+export const books = catalogSchema.table(
+  'books',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    title: text().notNull(),
+    author: text().notNull(),
+    isbn: text(),
+    priceCents: integer().notNull(),
+    /** Copies available to sell. */
+    stock: integer().notNull().default(0),
+    createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    updatedAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (table) => [
+    uniqueIndex('books_isbn_unique').on(table.isbn),
+    index('books_created_at_id_idx').on(table.createdAt, table.id),
+    check('books_price_cents_non_negative', sql`${table.priceCents} >= 0`),
+    check('books_stock_non_negative', sql`${table.stock} >= 0`),
+  ],
+);

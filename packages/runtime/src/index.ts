@@ -1,0 +1,13 @@
+export { ConfigError, optionalUrl, parseEnv, port } from './env';
+export { BodyTooLargeError, MAX_BODY_BYTES, readBody, sendJson } from './http-util';
+export { type Keys, loadKeys } from './keys';
+export { createLogger, type Logger, REDACTED_PATHS } from './logger';
+export { createRedis } from './redis';
+export {
+  closeOnSignals,
+  headerValue,
+  type RequestHandler,
+  type RunningService,
+  type StartServiceOptions,
+  startService,
+} from './service-host';

@@ -1,0 +1,42 @@
+import pino, { type Logger } from 'pino';
+
+export type { Logger };
+
+/**
+ * Paths pino removes from every log line: credentials and tokens never reach the logs.
+ * https://getpino.io/#/docs/redaction
+ */
+export const REDACTED_PATHS = [
+  'password',
+  '*.password',
+  'newPassword',
+  '*.newPassword',
+  'token',
+  '*.token',
+  'accessToken',
+  '*.accessToken',
+  'secret',
+  '*.secret',
+  'cardToken',
+  '*.cardToken',
+  'authorization',
+  '*.authorization',
+  'headers.authorization',
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'input.password',
+  'input.token',
+];
+
+export function createLogger(options: { service: string; instance: string; level?: string }): Logger {
+  const pretty = process.stdout.isTTY && process.env.NODE_ENV !== 'production' && !process.env.CI;
+  return pino({
+    level: options.level ?? process.env.LOG_LEVEL ?? 'info',
+    base: { service: options.service, instance: options.instance },
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    ...(pretty
+      ? { transport: { target: 'pino-pretty', options: { colorize: true, ignore: 'pid,hostname,instance' } } }
+      : {}),
+  });
+}

@@ -1,0 +1,203 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type Context, InternalTokenError, type ServiceName, verifyInternalToken } from '@bindery/api';
+import type { AnyTRPCRouter } from '@trpc/server';
+import { TRPCError } from '@trpc/server';
+import { nodeHTTPRequestHandler } from '@trpc/server/adapters/node-http';
+import { collectDefaultMetrics, register } from 'prom-client';
+import { MAX_BODY_BYTES, sendJson } from './http-util';
+import type { Logger } from './logger';
+
+/** Serves `/trpc` itself (the gateway) instead of mounting a router. */
+export type RequestHandler = (req: IncomingMessage, res: ServerResponse, requestId: string) => Promise<void>;
+
+export interface StartServiceOptions {
+  name: ServiceName;
+  log: Logger;
+  /** The router mounted at `/trpc`; each call must carry an internal token addressed to `name`. */
+  router?: AnyTRPCRouter;
+  /** Handles `/trpc` instead of `router`. */
+  handleTrpc?: RequestHandler;
+  internalTokenSecret: Uint8Array;
+  /** @defaultValue 0 (any free port) */
+  port?: number;
+  /** @defaultValue '127.0.0.1' */
+  host?: string;
+  /** Checks `/readyz` runs; each resolves when its dependency answers. */
+  readiness?: Record<string, () => Promise<unknown>>;
+  /** Releases what the service holds (database, Redis) after the server has drained. */
+  onClose?: () => Promise<void>;
+  /**
+   * How long shutdown waits for in-flight requests before cutting connections.
+   * @defaultValue 10_000
+   */
+  drainTimeoutMs?: number;
+}
+
+export interface RunningService {
+  name: ServiceName;
+  url: string;
+  port: number;
+  server: Server;
+  /** Stops accepting, finishes in-flight requests, then runs `onClose`. */
+  close(): Promise<void>;
+}
+
+let defaultMetricsStarted = false;
+
+/**
+ * The host every Bindery process runs in: the tRPC endpoint, `/healthz` (alive), `/readyz` (its
+ * dependencies answer), `/metrics` (Prometheus), a 1 MiB body limit and graceful shutdown.
+ */
+export async function startService(options: StartServiceOptions): Promise<RunningService> {
+  const { log, name } = options;
+  if (!defaultMetricsStarted) {
+    collectDefaultMetrics({ register });
+    defaultMetricsStarted = true;
+  }
+  let closing = false;
+  const trpc = options.handleTrpc ?? (options.router ? routerHandler(options, log) : undefined);
+  if (!trpc) throw new Error(`${name}: startService needs a router or handleTrpc`);
+
+  const server = createServer((req, res) => {
+    const requestId = headerValue(req, 'x-request-id') ?? randomUUID();
+    const path = (req.url ?? '/').split('?', 1)[0]!;
+    const respond = async () => {
+      if (path.startsWith('/trpc/') || path === '/trpc') {
+        res.setHeader('x-request-id', requestId);
+        return trpc(req, res, requestId);
+      }
+      if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: 'Method not allowed' });
+      switch (path) {
+        case '/healthz':
+          return sendJson(res, 200, { status: 'alive', service: name });
+        case '/readyz': {
+          if (closing) return sendJson(res, 503, { status: 'shutting-down', service: name });
+          const checks = await runChecks(options.readiness ?? {});
+          const ready = Object.values(checks).every((check) => check === 'ok');
+          return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not-ready', service: name, checks });
+        }
+        case '/metrics': {
+          const body = await register.metrics();
+          res.writeHead(200, { 'content-type': register.contentType });
+          return res.end(body);
+        }
+        default:
+          return sendJson(res, 404, { error: `No route ${path}` });
+      }
+    };
+    respond().catch((error: unknown) => {
+      log.error({ err: error, requestId, path }, 'request failed');
+      if (!res.headersSent) sendJson(res, 500, { error: 'Internal server error', requestId });
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${options.host === '0.0.0.0' ? '127.0.0.1' : (options.host ?? '127.0.0.1')}:${port}`;
+  log.info({ url }, `${name} listening`);
+
+  let closed: Promise<void> | undefined;
+  const close = () => {
+    closed ??= (async () => {
+      closing = true;
+      const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const timer = setTimeout(() => server.closeAllConnections(), options.drainTimeoutMs ?? 10_000);
+      await drained;
+      clearTimeout(timer);
+      await options.onClose?.();
+      log.info(`${name} stopped`);
+    })();
+    return closed;
+  };
+  return { name, url, port, server, close };
+}
+
+function routerHandler(options: StartServiceOptions, log: Logger): RequestHandler {
+  const router = options.router!;
+  return (req, res, requestId) => {
+    const path = (req.url ?? '/').split('?', 1)[0]!.slice('/trpc/'.length);
+    return nodeHTTPRequestHandler({
+      router,
+      req,
+      res,
+      path,
+      maxBodySize: MAX_BODY_BYTES,
+      allowMethodOverride: false,
+      createContext: async (): Promise<Context> => {
+        const token = /^Bearer (.+)$/.exec(headerValue(req, 'authorization') ?? '')?.[1];
+        if (!token) {
+          throw new TRPCError({ code: 'UNAUTHORIZED', message: `${options.name} accepts only calls with an internal token` });
+        }
+        try {
+          const claims = await verifyInternalToken(options.internalTokenSecret, token, options.name);
+          const id = claims.requestId || requestId;
+          return { caller: claims.caller, requestId: id, log: log.child({ requestId: id }) };
+        } catch (error) {
+          const reason = error instanceof InternalTokenError ? error.message : 'internal token invalid';
+          throw new TRPCError({ code: 'UNAUTHORIZED', message: reason });
+        }
+      },
+      onError({ error, path: procedure, ctx }) {
+        if (error.code === 'INTERNAL_SERVER_ERROR') {
+          (ctx?.log ?? log).error({ err: error.cause ?? error, procedure, requestId }, 'procedure failed');
+        }
+      },
+    });
+  };
+}
+
+async function runChecks(checks: Record<string, () => Promise<unknown>>): Promise<Record<string, string>> {
+  const entries = await Promise.all(
+    Object.entries(checks).map(async ([checkName, check]) => {
+      try {
+        await withTimeout(check(), 2_000);
+        return [checkName, 'ok'] as const;
+      } catch (error) {
+        return [checkName, error instanceof Error ? error.message : 'failed'] as const;
+      }
+    }),
+  );
+  return Object.fromEntries(entries);
+}
+
+function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+export function headerValue(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Runs `close` once on SIGTERM or SIGINT, then exits. */
+export function closeOnSignals(close: () => Promise<void>, log: Logger): void {
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
