@@ -15,3 +15,5 @@ export {
   router,
   serviceProcedure,
 } from './trpc';
+export * from './access-token';
+export { passwordSchema } from './password-policy';

@@ -3,11 +3,13 @@ import type { AnyRouter } from '@trpc/server';
 import { mintInternalToken } from './internal-token';
 import type { Caller, ServiceName, UserIdentity } from './roles';
 
-/** What a service-to-service call carries over from the call that caused it. */
+/**
+ * What a service-to-service call carries over from the call that caused it: pass the procedure's
+ * `ctx`, so the peer sees the same user and request id.
+ */
 export interface OnBehalfOf {
-  user: UserIdentity | null;
+  caller: { user: UserIdentity | null; ip: string | null };
   requestId: string;
-  ip?: string | null;
 }
 
 export interface PeerClientOptions {
@@ -31,7 +33,12 @@ export function createPeerClient<TRouter extends AnyRouter>(
 ): (onBehalfOf: OnBehalfOf) => TRPCClient<TRouter> {
   const baseUrl = typeof options.baseUrl === 'string' ? () => options.baseUrl as string : options.baseUrl;
   return (onBehalfOf) => {
-    const caller: Caller = { peer: options.self, relayed: false, user: onBehalfOf.user, ip: onBehalfOf.ip ?? null };
+    const caller: Caller = {
+      peer: options.self,
+      relayed: false,
+      user: onBehalfOf.caller.user,
+      ip: onBehalfOf.caller.ip,
+    };
     return createTRPCClient<TRouter>({
       links: [
         // The link is typed for any router: it carries JSON, and the client above types the calls.

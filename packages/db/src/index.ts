@@ -10,3 +10,4 @@ export { type EmbeddedDatabaseServer, serveEmbeddedDatabase } from './embedded';
 export { migrate, migrationsFolder } from './migrate';
 export { decodeCursor, encodeCursor, newestFirst, toPage } from './pagination';
 export * from './schema/index';
+export { containsPattern } from './search';

@@ -1,0 +1,63 @@
+import { notFound } from '@bindery/api';
+import { catalog, containsPattern, type Database, decodeCursor, newestFirst, toPage } from '@bindery/db';
+import { TRPCError } from '@trpc/server';
+import { and, eq, ilike, or, sql } from 'drizzle-orm';
+import type { z } from 'zod';
+import type { Book, createBookInput, listBooksInput, updateBookInput } from './schemas';
+
+type CatalogDb = Database<typeof catalog>;
+type BookRow = typeof catalog.books.$inferSelect;
+
+export function toBook(row: BookRow): Book {
+  return { ...row, createdAt: row.createdAt.toISOString(), updatedAt: row.updatedAt.toISOString() };
+}
+
+export async function createBook(db: CatalogDb, input: z.output<typeof createBookInput>): Promise<Book> {
+  const [row] = await db.insert(catalog.books).values(input).returning();
+  return toBook(row!);
+}
+
+export async function getBook(db: CatalogDb, id: string): Promise<Book> {
+  const [row] = await db.select().from(catalog.books).where(eq(catalog.books.id, id));
+  if (!row) throw notFound(`Book ${id}`);
+  return toBook(row);
+}
+
+export async function listBooks(db: CatalogDb, input: z.output<typeof listBooksInput>) {
+  const after = input.cursor ? decodeCursor(input.cursor) : null;
+  if (input.cursor && !after) throw new TRPCError({ code: 'BAD_REQUEST', message: 'cursor: is not a cursor this API issued' });
+  const { books } = catalog;
+  const page = newestFirst(books, after, [
+    input.search ? or(ilike(books.title, containsPattern(input.search)), ilike(books.author, containsPattern(input.search))) : undefined,
+    input.author ? ilike(books.author, containsPattern(input.author)) : undefined,
+  ]);
+  const rows = await db
+    .select()
+    .from(books)
+    .where(page.where)
+    .orderBy(...page.orderBy)
+    .limit(input.limit + 1);
+  return toPage(rows, input.limit, toBook);
+}
+
+export async function updateBook(db: CatalogDb, input: z.output<typeof updateBookInput>): Promise<Book> {
+  const { id, ...changes } = input;
+  const [row] = await db
+    .update(catalog.books)
+    .set({ ...changes, updatedAt: sql`now()` })
+    .where(eq(catalog.books.id, id))
+    .returning();
+  if (!row) throw notFound(`Book ${id}`);
+  return toBook(row);
+}
+
+export async function deleteBook(db: CatalogDb, id: string): Promise<{ id: string }> {
+  const [row] = await db.delete(catalog.books).where(and(eq(catalog.books.id, id))).returning({ id: catalog.books.id });
+  if (!row) throw notFound(`Book ${id}`);
+  return row;
+}
+
+export async function countBooks(db: CatalogDb): Promise<number> {
+  const [row] = await db.select({ count: sql<number>`count(*)::int` }).from(catalog.books);
+  return row?.count ?? 0;
+}

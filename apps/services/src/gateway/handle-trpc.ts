@@ -1,0 +1,118 @@
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  type Caller,
+  errorItem,
+  namespaceOf,
+  parseTrpcRequest,
+  replyStatus,
+  splitByNamespace,
+  type TrpcReplyItem,
+  TrpcRequestError,
+  type TrpcRequest,
+} from '@bindery/api';
+import { BodyTooLargeError, headerValue, MAX_BODY_BYTES, readBody, type RequestHandler, sendJson } from '@bindery/runtime';
+import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
+import { Counter } from 'prom-client';
+import type { Authentication } from './authenticate';
+import type { Upstream } from './upstream';
+
+const gatewayCalls = new Counter({
+  name: 'bindery_gateway_calls_total',
+  help: 'Procedure calls the gateway answered, by namespace and outcome',
+  labelNames: ['namespace', 'outcome'] as const,
+});
+
+/** W3C trace context: https://www.w3.org/TR/trace-context/#traceparent-header */
+const TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+
+function traceparentOf(req: IncomingMessage): string {
+  const incoming = headerValue(req, 'traceparent');
+  if (incoming && TRACEPARENT.test(incoming)) return incoming;
+  return `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
+}
+
+/**
+ * The gateway's `/trpc` endpoint: authenticates the caller once, splits a batch by namespace,
+ * sends each part to its service in parallel, and merges the replies in the original order with
+ * the status tRPC itself would give. It declares no procedure: a service's new procedure is
+ * reachable as soon as the service serves it.
+ */
+export function createTrpcHandler(options: {
+  upstreams: ReadonlyMap<string, Upstream>;
+  authenticate: (authorization: string | undefined) => Promise<Authentication>;
+}): RequestHandler {
+  return async (req, res, requestId) => {
+    const url = new URL(req.url ?? '/', 'http://gateway');
+    const procedurePaths = url.pathname.slice('/trpc/'.length);
+    const batch = url.searchParams.get('batch') === '1';
+    const pathsForErrors = procedurePaths.split(',');
+
+    const fail = (code: TRPC_ERROR_CODE_KEY, message: string) => {
+      const items = pathsForErrors.map((path) => errorItem(code, message, path));
+      reply(res, batch ? items : items.slice(0, 1), batch);
+    };
+
+    let request: TrpcRequest;
+    try {
+      request = parseTrpcRequest({
+        method: req.method ?? 'GET',
+        procedurePaths,
+        searchParams: url.searchParams,
+        body: req.method === 'POST' ? await readJsonBody(req) : undefined,
+      });
+    } catch (error) {
+      if (error instanceof BodyTooLargeError) return fail('PAYLOAD_TOO_LARGE', `The body exceeds ${MAX_BODY_BYTES} bytes`);
+      if (error instanceof TrpcRequestError) return fail(error.code, error.message);
+      throw error;
+    }
+
+    const authentication = await options.authenticate(headerValue(req, 'authorization'));
+    if (authentication.kind === 'invalid') return fail('UNAUTHORIZED', authentication.reason);
+    const caller: Caller = {
+      peer: 'gateway',
+      relayed: true,
+      user: authentication.kind === 'user' ? authentication.user : null,
+      ip: req.socket.remoteAddress ?? null,
+    };
+    const traceparent = traceparentOf(req);
+
+    const items: TrpcReplyItem[] = new Array(request.calls.length);
+    await Promise.all(
+      [...splitByNamespace(request.calls)].map(async ([namespace, members]) => {
+        const upstream = options.upstreams.get(namespace);
+        const replies = upstream
+          ? await upstream.send({
+              method: request.method,
+              calls: members.map((member) => member.call),
+              caller,
+              requestId,
+              traceparent,
+            })
+          : members.map(({ call }) => errorItem('NOT_FOUND', `No procedure found on path "${call.path}"`, call.path));
+        members.forEach((member, position) => {
+          items[member.index] = replies[position]!;
+        });
+      }),
+    );
+    for (const [index, item] of items.entries()) {
+      const namespace = options.upstreams.has(namespaceOf(request.calls[index]!.path)) ? namespaceOf(request.calls[index]!.path) : 'unknown';
+      gatewayCalls.inc({ namespace, outcome: 'error' in item ? item.error.data.code : 'ok' });
+    }
+    reply(res, request.batch ? items : items.slice(0, 1), request.batch);
+  };
+}
+
+async function readJsonBody(req: IncomingMessage): Promise<unknown> {
+  const body = await readBody(req, MAX_BODY_BYTES);
+  if (body.length === 0) return undefined;
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new TrpcRequestError('PARSE_ERROR', 'The body is not valid JSON');
+  }
+}
+
+function reply(res: ServerResponse, items: TrpcReplyItem[], batch: boolean): void {
+  sendJson(res, replyStatus(items), batch ? items : items[0]);
+}

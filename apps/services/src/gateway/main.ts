@@ -1,0 +1,48 @@
+import { createAccessTokenVerifier, createPeerClient, type ServiceName } from '@bindery/api';
+import { createLogger, type Keys, type RunningService, startService } from '@bindery/runtime';
+import type { AuthRouter } from '../auth/router';
+import type { ServiceConfig } from '../config';
+import { createAuthenticator } from './authenticate';
+import { createTrpcHandler } from './handle-trpc';
+import { createSystemRouter } from './system-router';
+import { httpUpstream, localUpstream, type Upstream } from './upstream';
+
+/** Starts the gateway: one typed API over every service. */
+export async function startGateway(config: ServiceConfig, keys: Keys): Promise<RunningService> {
+  const log = createLogger({ service: 'gateway', instance: config.INSTANCE_ID });
+  const services = config.serviceUrls;
+  const authPeer = createPeerClient<AuthRouter>({
+    self: 'gateway',
+    target: 'auth',
+    baseUrl: () => services.auth,
+    internalTokenSecret: keys.internalTokenSecret,
+  })({ caller: { user: null, ip: null }, requestId: 'gateway-authentication' });
+
+  const upstreams = new Map<string, Upstream>(
+    (Object.keys(services) as ServiceName[]).map((service) => [
+      service,
+      httpUpstream({ service, baseUrl: () => services[service as keyof typeof services], internalTokenSecret: keys.internalTokenSecret }),
+    ]),
+  );
+  upstreams.set('system', localUpstream(createSystemRouter({ services: () => services }), log));
+
+  const verifyAccessToken = await createAccessTokenVerifier(keys.accessTokenPublicKeyPem);
+  const handleTrpc = createTrpcHandler({
+    upstreams,
+    authenticate: createAuthenticator({
+      verifyAccessToken,
+      resolveApiToken: async (token) => {
+        const resolved = await authPeer.auth.internal.resolveApiToken.query({ token });
+        return resolved ? { id: resolved.user.id, roles: resolved.user.roles, apiTokenId: resolved.tokenId } : null;
+      },
+    }),
+  });
+  return startService({
+    name: 'gateway',
+    log,
+    handleTrpc,
+    internalTokenSecret: keys.internalTokenSecret,
+    host: config.HOST,
+    port: config.GATEWAY_PORT,
+  });
+}

@@ -1,0 +1,47 @@
+import { router, roleProcedure, STAFF_ROLES } from '@bindery/api';
+
+export interface InstanceHealth {
+  service: string;
+  url: string;
+  status: 'ready' | 'not-ready' | 'unreachable';
+  checks: Record<string, string>;
+  latencyMs: number;
+}
+
+/** Asks one instance's `/readyz`; never throws. */
+export async function probeReadiness(service: string, url: string, timeoutMs = 2_000): Promise<InstanceHealth> {
+  const started = performance.now();
+  try {
+    const response = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(timeoutMs) });
+    const body = (await response.json()) as { checks?: Record<string, string> };
+    return {
+      service,
+      url,
+      status: response.ok ? 'ready' : 'not-ready',
+      checks: body.checks ?? {},
+      latencyMs: Math.round(performance.now() - started),
+    };
+  } catch {
+    return { service, url, status: 'unreachable', checks: {}, latencyMs: Math.round(performance.now() - started) };
+  }
+}
+
+export function createSystemRouter(deps: { services: () => Record<string, string> }) {
+  return router({
+    system: router({
+      /** Every service's readiness, as the gateway sees it now. */
+      health: roleProcedure(...STAFF_ROLES).query(async () => {
+        const instances = await Promise.all(
+          Object.entries(deps.services()).map(([service, url]) => probeReadiness(service, url)),
+        );
+        return {
+          status: instances.every((instance) => instance.status === 'ready') ? ('ok' as const) : ('degraded' as const),
+          checkedAt: new Date().toISOString(),
+          instances,
+        };
+      }),
+    }),
+  });
+}
+
+export type SystemRouter = ReturnType<typeof createSystemRouter>;

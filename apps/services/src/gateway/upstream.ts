@@ -1,0 +1,119 @@
+import { type Caller, encodeBatch, errorItem, mintInternalToken, type ServiceName, type TrpcCall, type TrpcReplyItem } from '@bindery/api';
+import type { AnyTRPCRouter } from '@trpc/server';
+import { resolveResponse } from '@trpc/server/http';
+import { Counter, Histogram } from 'prom-client';
+import type { Context } from '@bindery/api';
+import type { Logger } from '@bindery/runtime';
+
+/** A batch of calls for one namespace, with who is calling. */
+export interface UpstreamRequest {
+  method: 'GET' | 'POST';
+  calls: TrpcCall[];
+  caller: Caller;
+  requestId: string;
+  traceparent: string;
+}
+
+/** Where the gateway sends a namespace's calls: a service over HTTP, or its own `system` router. */
+export interface Upstream {
+  send(request: UpstreamRequest): Promise<TrpcReplyItem[]>;
+}
+
+const upstreamRequests = new Counter({
+  name: 'bindery_gateway_upstream_requests_total',
+  help: 'Batches the gateway sent to a service, by service and outcome',
+  labelNames: ['service', 'outcome'] as const,
+});
+const upstreamDuration = new Histogram({
+  name: 'bindery_gateway_upstream_duration_seconds',
+  help: 'Time for a service to answer a batch from the gateway',
+  labelNames: ['service', 'outcome'] as const,
+  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+});
+
+/**
+ * A service reached over HTTP. Each batch carries an internal token addressed to the service, the
+ * request id and the trace context. A service that cannot be reached or does not answer in time
+ * fails each call of the batch with 503 or 504 rather than the whole request.
+ */
+export function httpUpstream(options: {
+  service: ServiceName;
+  /** Where the service is reached; asked per batch. */
+  baseUrl: () => string;
+  internalTokenSecret: Uint8Array;
+  /** @defaultValue 10_000 */
+  timeoutMs?: number;
+}): Upstream {
+  const { service } = options;
+  return {
+    async send(request) {
+      const { pathAndQuery, body } = encodeBatch(request.method, request.calls);
+      const token = await mintInternalToken(options.internalTokenSecret, {
+        audience: service,
+        caller: request.caller,
+        requestId: request.requestId,
+      });
+      const stopTimer = upstreamDuration.startTimer({ service });
+      let outcome = 'ok';
+      try {
+        const response = await fetch(options.baseUrl() + pathAndQuery, {
+          method: request.method,
+          headers: {
+            authorization: `Bearer ${token}`,
+            'content-type': 'application/json',
+            'x-request-id': request.requestId,
+            traceparent: request.traceparent,
+          },
+          ...(body === undefined ? {} : { body }),
+          signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+        });
+        const reply = (await response.json()) as unknown;
+        if (Array.isArray(reply) && reply.length === request.calls.length) return reply as TrpcReplyItem[];
+        outcome = 'bad-reply';
+        // A service answers a whole batch with one error when it refuses the request itself.
+        if (reply && typeof reply === 'object' && 'error' in reply) return request.calls.map(() => reply as TrpcReplyItem);
+        return request.calls.map((call) => errorItem('BAD_GATEWAY', `${service} gave an unreadable reply`, call.path));
+      } catch (error) {
+        const timedOut = error instanceof DOMException && error.name === 'TimeoutError';
+        outcome = timedOut ? 'timeout' : 'unreachable';
+        return request.calls.map((call) =>
+          timedOut
+            ? errorItem('GATEWAY_TIMEOUT', `${service} did not answer in time`, call.path)
+            : errorItem('SERVICE_UNAVAILABLE', `${service} is unavailable`, call.path),
+        );
+      } finally {
+        upstreamRequests.inc({ service, outcome });
+        stopTimer({ outcome });
+      }
+    },
+  };
+}
+
+/** The gateway's own router (`system.*`), answered in process with tRPC's own request resolver. */
+export function localUpstream(router: AnyTRPCRouter, log: Logger): Upstream {
+  return {
+    async send(request) {
+      const { pathAndQuery, body } = encodeBatch(request.method, request.calls);
+      const url = new URL(pathAndQuery, 'http://gateway');
+      const response = await resolveResponse({
+        router,
+        req: new Request(url, {
+          method: request.method,
+          headers: { 'content-type': 'application/json' },
+          ...(body === undefined ? {} : { body }),
+        }),
+        path: url.pathname.slice('/trpc/'.length),
+        error: null,
+        createContext: async (): Promise<Context> => ({
+          caller: request.caller,
+          requestId: request.requestId,
+          log: log.child({ requestId: request.requestId }),
+        }),
+        onError: ({ error, path }) => {
+          if (error.code === 'INTERNAL_SERVER_ERROR') log.error({ err: error.cause ?? error, procedure: path }, 'procedure failed');
+        },
+      });
+      return (await response.json()) as TrpcReplyItem[];
+    },
+  };
+}

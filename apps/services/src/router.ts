@@ -1,0 +1,23 @@
+import type { ErrorData, ProcedureMeta } from '@bindery/api';
+import type { TRPCBuiltRouter } from '@trpc/server';
+import type { AuthRouter } from './auth/router';
+import type { CatalogRouter } from './catalog/router';
+import type { SystemRouter } from './gateway/system-router';
+import type { UsersRouter } from './users/router';
+
+/**
+ * The type of the whole API as the gateway serves it: every service router under its namespace.
+ * Type-only: no service imports another's code, and clients get types without any server code.
+ */
+export type AppRouter = TRPCBuiltRouter<
+  {
+    ctx: object;
+    meta: ProcedureMeta;
+    errorShape: { code: number; message: string; data: ErrorData };
+    transformer: false;
+  },
+  UsersRouter['_def']['record'] &
+    AuthRouter['_def']['record'] &
+    CatalogRouter['_def']['record'] &
+    SystemRouter['_def']['record']
+>;

@@ -1,0 +1,83 @@
+import { notFound, type Role } from '@bindery/api';
+import { containsPattern, type Database, decodeCursor, newestFirst, toPage, users } from '@bindery/db';
+import { TRPCError } from '@trpc/server';
+import { arrayContains, eq, ilike, or, sql } from 'drizzle-orm';
+import type { z } from 'zod';
+import type { createUserInput, listUsersInput, updateUserInput, User } from './schemas';
+
+export type UsersDb = Database<typeof users>;
+type UserRow = typeof users.users.$inferSelect;
+
+export function toUser(row: UserRow): User {
+  return {
+    ...row,
+    roles: row.roles as Role[],
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+export async function insertUser(
+  db: UsersDb,
+  input: Omit<z.output<typeof createUserInput>, 'password'>,
+): Promise<User> {
+  const [row] = await db.insert(users.users).values(input).returning();
+  return toUser(row!);
+}
+
+export async function findUserById(db: UsersDb, id: string): Promise<User | null> {
+  const [row] = await db.select().from(users.users).where(eq(users.users.id, id));
+  return row ? toUser(row) : null;
+}
+
+export async function getUser(db: UsersDb, id: string): Promise<User> {
+  const user = await findUserById(db, id);
+  if (!user) throw notFound(`User ${id}`);
+  return user;
+}
+
+/** Emails match without regard to case, as the unique index on lower(email) does. */
+export async function findUserByEmail(db: UsersDb, email: string): Promise<User | null> {
+  const [row] = await db
+    .select()
+    .from(users.users)
+    .where(sql`lower(${users.users.email}) = lower(${email})`);
+  return row ? toUser(row) : null;
+}
+
+export async function listUsers(db: UsersDb, input: z.output<typeof listUsersInput>) {
+  const after = input.cursor ? decodeCursor(input.cursor) : null;
+  if (input.cursor && !after) throw new TRPCError({ code: 'BAD_REQUEST', message: 'cursor: is not a cursor this API issued' });
+  const table = users.users;
+  const page = newestFirst(table, after, [
+    input.search ? or(ilike(table.email, containsPattern(input.search)), ilike(table.name, containsPattern(input.search))) : undefined,
+    input.role ? arrayContains(table.roles, [input.role]) : undefined,
+    input.status ? eq(table.status, input.status) : undefined,
+  ]);
+  const rows = await db
+    .select()
+    .from(table)
+    .where(page.where)
+    .orderBy(...page.orderBy)
+    .limit(input.limit + 1);
+  return toPage(rows, input.limit, toUser);
+}
+
+export async function updateUser(
+  db: UsersDb,
+  input: z.output<typeof updateUserInput> & { status?: 'active' | 'disabled' },
+): Promise<User> {
+  const { id, ...changes } = input;
+  const [row] = await db
+    .update(users.users)
+    .set({ ...changes, updatedAt: sql`now()` })
+    .where(eq(users.users.id, id))
+    .returning();
+  if (!row) throw notFound(`User ${id}`);
+  return toUser(row);
+}
+
+export async function countUsers(db: UsersDb): Promise<number> {
+  const [row] = await db.select({ count: sql<number>`count(*)::int` }).from(users.users);
+  return row?.count ?? 0;
+}

@@ -1,0 +1,63 @@
+import { type OnBehalfOf, roleProcedure, router, STAFF_ROLES, serviceProcedure } from '@bindery/api';
+import type { TRPCClient } from '@trpc/client';
+import { TRPCError } from '@trpc/server';
+import { z } from 'zod';
+import type { AuthRouter } from '../auth/router';
+import { findUserByEmail, getUser, insertUser, listUsers, type UsersDb, updateUser } from './accounts';
+import { createUserInput, email, listUsersInput, updateUserInput, type User, userIdInput } from './schemas';
+
+export interface UsersDeps {
+  db: UsersDb;
+  auth: (onBehalfOf: OnBehalfOf) => TRPCClient<AuthRouter>;
+}
+
+const admin = roleProcedure('admin');
+const staff = roleProcedure(...STAFF_ROLES);
+const anyUser = roleProcedure(...STAFF_ROLES, 'customer');
+
+export function createUsersRouter({ db, auth }: UsersDeps) {
+  return router({
+    users: router({
+      create: admin.input(createUserInput).mutation(async ({ input, ctx }): Promise<User> => {
+        const { password, ...profile } = input;
+        // The credential is stored by the auth service inside this transaction: if auth refuses or
+        // cannot be reached, the user is rolled back and nothing is left half-created.
+        return db.transaction(async (tx) => {
+          const user = await insertUser(tx, profile);
+          if (password) {
+            await auth(ctx).auth.credentials.set.mutate({ userId: user.id, password });
+          }
+          return user;
+        });
+      }),
+      /** Staff read any profile; customers only their own. */
+      byId: anyUser.input(userIdInput).query(async ({ input, ctx }) => {
+        const isStaff = ctx.user.roles.some((role) => role !== 'customer');
+        if (!isStaff && ctx.user.id !== input.id) {
+          throw new TRPCError({ code: 'FORBIDDEN', message: 'Customers may read only their own profile' });
+        }
+        return getUser(db, input.id);
+      }),
+      list: staff.input(listUsersInput).query(({ input }) => listUsers(db, input)),
+      update: admin.input(updateUserInput).mutation(({ input }) => updateUser(db, input)),
+      disable: admin.input(userIdInput).mutation(({ input, ctx }) => {
+        if (input.id === ctx.user.id) {
+          throw new TRPCError({ code: 'BAD_REQUEST', message: 'id: an admin cannot disable their own account' });
+        }
+        return updateUser(db, { id: input.id, status: 'disabled' });
+      }),
+      enable: admin.input(userIdInput).mutation(({ input }) => updateUser(db, { id: input.id, status: 'active' })),
+      /** For the auth service: who holds an email (login) or an id (tokens, `auth.me`). */
+      internal: router({
+        byEmail: serviceProcedure('auth')
+          .input(z.strictObject({ email }))
+          .query(({ input }) => findUserByEmail(db, input.email)),
+        byId: serviceProcedure('auth', 'gateway')
+          .input(userIdInput)
+          .query(({ input }) => getUser(db, input.id)),
+      }),
+    }),
+  });
+}
+
+export type UsersRouter = ReturnType<typeof createUsersRouter>;
