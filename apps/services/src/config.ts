@@ -42,7 +42,8 @@ export type ServiceConfig = ReturnType<typeof loadServiceConfig>;
 
 export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env) {
   const config = parseEnv(serviceEnv, env);
-  const local = (servicePort: number) => `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${servicePort}`;
+  const local = (servicePort: number) =>
+    `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${servicePort}`;
   return {
     ...config,
     serviceUrls: {

@@ -1,4 +1,10 @@
-import { createDb, type DatabaseHandle, migrate, type ServiceSchema, type ServiceSchemaName } from '@bindery/db';
+import {
+  createDb,
+  type DatabaseHandle,
+  migrate,
+  type ServiceSchema,
+  type ServiceSchemaName,
+} from '@bindery/db';
 import type { ServiceConfig } from './config';
 
 /** Opens a service's database and brings its schema up to date (idempotent, safe across replicas). */

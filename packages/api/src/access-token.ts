@@ -35,9 +35,15 @@ export async function createAccessTokenVerifier(publicKeyPem: string) {
   const key = await importSPKI(publicKeyPem, 'EdDSA');
   return async (token: string): Promise<AccessTokenClaims | null> => {
     try {
-      const { payload } = await jwtVerify(token, key, { issuer: ISSUER, audience: AUDIENCE, algorithms: ['EdDSA'] });
+      const { payload } = await jwtVerify(token, key, {
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        algorithms: ['EdDSA'],
+      });
       if (!payload.sub || !payload.exp) return null;
-      const roles = Array.isArray(payload.roles) ? payload.roles.filter((role): role is Role => ROLES.includes(role)) : [];
+      const roles = Array.isArray(payload.roles)
+        ? payload.roles.filter((role): role is Role => ROLES.includes(role))
+        : [];
       return { userId: payload.sub, roles, expiresAt: new Date(payload.exp * 1000) };
     } catch {
       return null;

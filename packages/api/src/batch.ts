@@ -1,6 +1,6 @@
 import { TRPCError } from '@trpc/server';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
-import { TRPC_ERROR_CODES_BY_KEY, type TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
+import { type TRPC_ERROR_CODE_KEY, TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 
 /**
  * The tRPC HTTP wire format, as the gateway needs it: a call is `GET|POST /trpc/a.b,c.d?batch=1`,
@@ -70,7 +70,10 @@ export function parseTrpcRequest(options: {
     rawInput = options.body;
   }
   if (!batch) return { method, batch, calls: [{ path: paths[0]!, input: rawInput }] };
-  if (rawInput !== undefined && (typeof rawInput !== 'object' || rawInput === null || Array.isArray(rawInput))) {
+  if (
+    rawInput !== undefined &&
+    (typeof rawInput !== 'object' || rawInput === null || Array.isArray(rawInput))
+  ) {
     throw new TrpcRequestError('BAD_REQUEST', 'A batch input must be an object keyed by call index');
   }
   const inputs = (rawInput ?? {}) as Record<string, unknown>;
@@ -83,7 +86,9 @@ export function namespaceOf(path: string): string {
 }
 
 /** Groups calls by namespace, keeping each call's index in the original request. */
-export function splitByNamespace(calls: readonly TrpcCall[]): Map<string, { index: number; call: TrpcCall }[]> {
+export function splitByNamespace(
+  calls: readonly TrpcCall[],
+): Map<string, { index: number; call: TrpcCall }[]> {
   const groups = new Map<string, { index: number; call: TrpcCall }[]>();
   calls.forEach((call, index) => {
     const namespace = namespaceOf(call.path);

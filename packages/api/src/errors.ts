@@ -1,5 +1,5 @@
 import { TRPCError } from '@trpc/server';
-import { ZodError } from 'zod';
+import type { ZodError } from 'zod';
 
 /** One failed rule of an input, addressed by its field path (`items.0.quantity`). */
 export interface FieldIssue {
@@ -8,10 +8,14 @@ export interface FieldIssue {
 }
 
 export function zodIssues(error: ZodError): FieldIssue[] {
-  return error.issues.map((issue) => ({
-    path: issue.path.map(String).join('.'),
-    message: issue.message,
-  }));
+  return error.issues.flatMap((issue) => {
+    const path = issue.path.map(String);
+    // An unknown field is reported at its own path, so a form can show it beside the field.
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({ path: [...path, key].join('.'), message: 'is not a known field' }));
+    }
+    return [{ path: path.join('.'), message: issue.message }];
+  });
 }
 
 /** A message a person can act on: each field path with its rule. */

@@ -1,8 +1,10 @@
+export * from './access-token';
 export * from './batch';
 export type { Context } from './context';
 export * from './errors';
 export * from './internal-token';
 export * from './meta';
+export { passwordSchema } from './password-policy';
 export * from './peer-client';
 export * from './roles';
 export {
@@ -15,5 +17,3 @@ export {
   router,
   serviceProcedure,
 } from './trpc';
-export * from './access-token';
-export { passwordSchema } from './password-policy';

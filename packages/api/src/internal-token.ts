@@ -1,5 +1,5 @@
 import { errors, jwtVerify, SignJWT } from 'jose';
-import { ROLES, type Caller, type Role, SERVICE_NAMES, type ServiceName } from './roles';
+import { type Caller, ROLES, type Role, SERVICE_NAMES, type ServiceName } from './roles';
 
 /**
  * Internal tokens authenticate every hop between Bindery processes. The sender mints one per call,

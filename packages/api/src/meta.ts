@@ -7,7 +7,10 @@ import type { Role, ServiceName } from './roles';
  * - `roles`: a signed-in user holding one of the roles.
  * - `services`: only the named peer services (service-to-service procedures).
  */
-export type Access = { kind: 'public' } | { kind: 'roles'; roles: readonly Role[] } | { kind: 'services'; services: readonly ServiceName[] };
+export type Access =
+  | { kind: 'public' }
+  | { kind: 'roles'; roles: readonly Role[] }
+  | { kind: 'services'; services: readonly ServiceName[] };
 
 export interface ProcedureMeta {
   access: Access;
@@ -34,7 +37,7 @@ export function isAllowed(
     case 'public':
       return true;
     case 'roles':
-      return caller.user !== null && caller.user.roles.some((role) => access.roles.includes(role));
+      return caller.user?.roles.some((role) => access.roles.includes(role)) ?? false;
     case 'services':
       return !caller.relayed && access.services.includes(caller.peer);
   }

@@ -88,10 +88,12 @@ const baseProcedure = t.procedure.use(observed).use(clientErrors).use(authorized
 export const publicProcedure = baseProcedure.meta({ access: { kind: 'public' } });
 
 /** Any signed-in user. */
-export const authedProcedure = baseProcedure.meta({ access: { kind: 'roles', roles: ROLES } }).use(({ ctx, next }) =>
-  // Narrow the context: past `authorized`, a roles procedure always has a user.
-  next({ ctx: { ...ctx, user: ctx.caller.user! } }),
-);
+export const authedProcedure = baseProcedure
+  .meta({ access: { kind: 'roles', roles: ROLES } })
+  .use(({ ctx, next }) =>
+    // Narrow the context: past `authorized`, a roles procedure always has a user.
+    next({ ctx: { ...ctx, user: ctx.caller.user! } }),
+  );
 
 /** A signed-in user holding one of `roles`. */
 export function roleProcedure(...roles: [Role, ...Role[]]) {

@@ -1,6 +1,6 @@
-import type { AppRouter } from '@bindery/services/router';
-import { createTRPCClient, httpBatchLink, TRPCClientError, type TRPCClient } from '@trpc/client';
+import { createTRPCClient, httpBatchLink, type TRPCClient, TRPCClientError } from '@trpc/client';
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
+import type { AppRouter } from './app-router.js';
 
 export type { AppRouter };
 /** The input type of every procedure: `RouterInputs['catalog']['books']['create']`. */

@@ -90,5 +90,8 @@ export function openPglite(dataDir: string): PGlite {
 
 /** The rows of `db.execute(...)`: postgres.js returns them as an array, PGlite as `{ rows }`. */
 export function rowsOf(result: unknown): Record<string, unknown>[] {
-  return (Array.isArray(result) ? result : ((result as { rows?: unknown[] }).rows ?? [])) as Record<string, unknown>[];
+  return (Array.isArray(result) ? result : ((result as { rows?: unknown[] }).rows ?? [])) as Record<
+    string,
+    unknown
+  >[];
 }

@@ -38,7 +38,9 @@ export async function migrate(
       for (const statement of migration.sql) {
         if (statement.trim()) await tx.execute(sql.raw(statement));
       }
-      await tx.execute(sql`insert into ${table} (hash, created_at) values (${migration.hash}, ${migration.folderMillis})`);
+      await tx.execute(
+        sql`insert into ${table} (hash, created_at) values (${migration.hash}, ${migration.folderMillis})`,
+      );
       applied++;
     }
     return { applied };

@@ -33,7 +33,9 @@ export function newestFirst(
   after: { createdAt: Date; id: string } | null,
   where: (SQL | undefined)[] = [],
 ): { where: SQL | undefined; orderBy: SQL[] } {
-  const keyset = after ? sql`(${columns.createdAt}, ${columns.id}) < (${after.createdAt.toISOString()}, ${after.id})` : undefined;
+  const keyset = after
+    ? sql`(${columns.createdAt}, ${columns.id}) < (${after.createdAt.toISOString()}, ${after.id})`
+    : undefined;
   return { where: and(keyset, ...where), orderBy: [desc(columns.createdAt), desc(columns.id)] };
 }
 

@@ -24,16 +24,21 @@ export interface Keys {
 export async function loadKeys(options: { dataDir: string; env?: NodeJS.ProcessEnv }): Promise<Keys> {
   const env = options.env ?? process.env;
   const production = env.NODE_ENV === 'production';
-  const missing = ['INTERNAL_TOKEN_SECRET', 'AUTH_PRIVATE_KEY', 'AUTH_PUBLIC_KEY'].filter((name) => !env[name]);
+  const missing = ['INTERNAL_TOKEN_SECRET', 'AUTH_PRIVATE_KEY', 'AUTH_PUBLIC_KEY'].filter(
+    (name) => !env[name],
+  );
   if (production && missing.length > 0) {
     throw new ConfigError(
       `NODE_ENV=production needs real keys; missing ${missing.join(', ')}. Generate them with \`node scripts/generate-keys.mjs\`.`,
     );
   }
   const dir = join(options.dataDir, 'keys');
-  const internal = env.INTERNAL_TOKEN_SECRET ?? readOrCreate(dir, 'internal-token.secret', () => randomBytes(48).toString('base64'));
+  const internal =
+    env.INTERNAL_TOKEN_SECRET ??
+    readOrCreate(dir, 'internal-token.secret', () => randomBytes(48).toString('base64'));
   const internalTokenSecret = Buffer.from(internal, 'base64');
-  if (internalTokenSecret.length < 32) throw new ConfigError('INTERNAL_TOKEN_SECRET: must be base64 of at least 32 bytes');
+  if (internalTokenSecret.length < 32)
+    throw new ConfigError('INTERNAL_TOKEN_SECRET: must be base64 of at least 32 bytes');
 
   let accessTokenPrivateKeyPem = env.AUTH_PRIVATE_KEY;
   let accessTokenPublicKeyPem = env.AUTH_PUBLIC_KEY;

@@ -68,7 +68,8 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
         res.setHeader('x-request-id', requestId);
         return trpc(req, res, requestId);
       }
-      if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: 'Method not allowed' });
+      if (req.method !== 'GET' && req.method !== 'HEAD')
+        return sendJson(res, 405, { error: 'Method not allowed' });
       switch (path) {
         case '/healthz':
           return sendJson(res, 200, { status: 'alive', service: name });
@@ -76,7 +77,11 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
           if (closing) return sendJson(res, 503, { status: 'shutting-down', service: name });
           const checks = await runChecks(options.readiness ?? {});
           const ready = Object.values(checks).every((check) => check === 'ok');
-          return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not-ready', service: name, checks });
+          return sendJson(res, ready ? 200 : 503, {
+            status: ready ? 'ready' : 'not-ready',
+            service: name,
+            checks,
+          });
         }
         case '/metrics': {
           const body = await register.metrics();
@@ -134,7 +139,10 @@ function routerHandler(options: StartServiceOptions, log: Logger): RequestHandle
       createContext: async (): Promise<Context> => {
         const token = /^Bearer (.+)$/.exec(headerValue(req, 'authorization') ?? '')?.[1];
         if (!token) {
-          throw new TRPCError({ code: 'UNAUTHORIZED', message: `${options.name} accepts only calls with an internal token` });
+          throw new TRPCError({
+            code: 'UNAUTHORIZED',
+            message: `${options.name} accepts only calls with an internal token`,
+          });
         }
         try {
           const claims = await verifyInternalToken(options.internalTokenSecret, token, options.name);

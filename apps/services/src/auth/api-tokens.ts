@@ -53,11 +53,18 @@ export async function createApiToken(
 }
 
 export async function listApiTokens(db: AuthDb, userId: string): Promise<ApiTokenInfo[]> {
-  const rows = await db.select().from(auth.apiTokens).where(eq(auth.apiTokens.userId, userId)).orderBy(desc(auth.apiTokens.createdAt));
+  const rows = await db
+    .select()
+    .from(auth.apiTokens)
+    .where(eq(auth.apiTokens.userId, userId))
+    .orderBy(desc(auth.apiTokens.createdAt));
   return rows.map(toInfo);
 }
 
-export async function revokeApiToken(db: AuthDb, options: { id: string; userId: string | null }): Promise<ApiTokenInfo> {
+export async function revokeApiToken(
+  db: AuthDb,
+  options: { id: string; userId: string | null },
+): Promise<ApiTokenInfo> {
   const owner = options.userId ? eq(auth.apiTokens.userId, options.userId) : undefined;
   const [row] = await db
     .update(auth.apiTokens)
@@ -69,7 +76,10 @@ export async function revokeApiToken(db: AuthDb, options: { id: string; userId: 
 }
 
 /** The token's id and owner when it is genuine, unrevoked and unexpired; null otherwise. */
-export async function resolveApiToken(db: AuthDb, token: string): Promise<{ tokenId: string; userId: string } | null> {
+export async function resolveApiToken(
+  db: AuthDb,
+  token: string,
+): Promise<{ tokenId: string; userId: string } | null> {
   const match = TOKEN_PATTERN.exec(token);
   if (!match) return null;
   const hex = Buffer.from(match[1]!, 'base64url').toString('hex');

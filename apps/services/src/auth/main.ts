@@ -10,7 +10,10 @@ import { createAuthRouter } from './router';
 export async function startAuth(config: ServiceConfig, keys: Keys): Promise<RunningService> {
   const log = createLogger({ service: 'auth', instance: config.INSTANCE_ID });
   const database = await openServiceDatabase(config, 'auth');
-  const redis = createRedis(config.REDIS_URL, { keyPrefix: `${config.REDIS_KEY_PREFIX}auth:`, name: 'bindery-auth' });
+  const redis = createRedis(config.REDIS_URL, {
+    keyPrefix: `${config.REDIS_KEY_PREFIX}auth:`,
+    name: 'bindery-auth',
+  });
   const sign = await createAccessTokenSigner(keys.accessTokenPrivateKeyPem);
   return startService({
     name: 'auth',

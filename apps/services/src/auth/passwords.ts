@@ -1,5 +1,5 @@
-import { hash, verify } from '@node-rs/argon2';
 import { auth, type Database } from '@bindery/db';
+import { hash, verify } from '@node-rs/argon2';
 import { eq, sql } from 'drizzle-orm';
 
 type AuthDb = Database<typeof auth>;
@@ -26,7 +26,10 @@ const unknownUserHash = hashPassword('bindery-no-such-user');
 /** Whether `password` is the user's; `userId` null checks against a dummy hash for equal timing. */
 export async function checkPassword(db: AuthDb, userId: string | null, password: string): Promise<boolean> {
   const [row] = userId
-    ? await db.select({ passwordHash: auth.credentials.passwordHash }).from(auth.credentials).where(eq(auth.credentials.userId, userId))
+    ? await db
+        .select({ passwordHash: auth.credentials.passwordHash })
+        .from(auth.credentials)
+        .where(eq(auth.credentials.userId, userId))
     : [];
   const valid = await verify(row?.passwordHash ?? (await unknownUserHash), password);
   return Boolean(row) && valid;

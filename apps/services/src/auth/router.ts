@@ -1,4 +1,11 @@
-import { type OnBehalfOf, publicProcedure, ROLES, roleProcedure, router, serviceProcedure } from '@bindery/api';
+import {
+  type OnBehalfOf,
+  publicProcedure,
+  ROLES,
+  roleProcedure,
+  router,
+  serviceProcedure,
+} from '@bindery/api';
 import type { auth, Database } from '@bindery/db';
 import type { TRPCClient } from '@trpc/client';
 import { TRPCError } from '@trpc/server';
@@ -7,7 +14,13 @@ import type { User } from '../users/schemas';
 import { createApiToken, listApiTokens, resolveApiToken, revokeApiToken } from './api-tokens';
 import type { LoginLimiter } from './login-limiter';
 import { checkPassword, setPassword } from './passwords';
-import { apiTokenIdInput, createApiTokenInput, loginInput, resolveApiTokenInput, setCredentialInput } from './schemas';
+import {
+  apiTokenIdInput,
+  createApiTokenInput,
+  loginInput,
+  resolveApiTokenInput,
+  setCredentialInput,
+} from './schemas';
 
 export interface AuthDeps {
   db: Database<typeof auth>;
@@ -45,7 +58,9 @@ export function createAuthRouter({ db, users, limiter, signAccessToken, accessTo
           return { accessToken: token, expiresAt: expiresAt.toISOString(), user };
         }),
       /** The signed-in user's profile. */
-      me: signedIn.query(({ ctx }): Promise<User> => users(ctx).users.internal.byId.query({ id: ctx.user.id })),
+      me: signedIn.query(
+        ({ ctx }): Promise<User> => users(ctx).users.internal.byId.query({ id: ctx.user.id }),
+      ),
       credentials: router({
         /** Sets a user's password; the users service calls it when it creates an account. */
         set: serviceProcedure('users')
@@ -64,7 +79,10 @@ export function createAuthRouter({ db, users, limiter, signAccessToken, accessTo
         revoke: signedIn
           .input(apiTokenIdInput)
           .mutation(({ input, ctx }) =>
-            revokeApiToken(db, { id: input.id, userId: ctx.user.roles.includes('admin') ? null : ctx.user.id }),
+            revokeApiToken(db, {
+              id: input.id,
+              userId: ctx.user.roles.includes('admin') ? null : ctx.user.id,
+            }),
           ),
       }),
       internal: router({

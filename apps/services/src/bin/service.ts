@@ -1,4 +1,4 @@
-import { closeOnSignals, ConfigError, createLogger, loadKeys } from '@bindery/runtime';
+import { ConfigError, closeOnSignals, createLogger, loadKeys } from '@bindery/runtime';
 import { startAuth } from '../auth/main';
 import { startCatalog } from '../catalog/main';
 import { loadServiceConfig } from '../config';

@@ -25,10 +25,16 @@ export async function getBook(db: CatalogDb, id: string): Promise<Book> {
 
 export async function listBooks(db: CatalogDb, input: z.output<typeof listBooksInput>) {
   const after = input.cursor ? decodeCursor(input.cursor) : null;
-  if (input.cursor && !after) throw new TRPCError({ code: 'BAD_REQUEST', message: 'cursor: is not a cursor this API issued' });
+  if (input.cursor && !after)
+    throw new TRPCError({ code: 'BAD_REQUEST', message: 'cursor: is not a cursor this API issued' });
   const { books } = catalog;
   const page = newestFirst(books, after, [
-    input.search ? or(ilike(books.title, containsPattern(input.search)), ilike(books.author, containsPattern(input.search))) : undefined,
+    input.search
+      ? or(
+          ilike(books.title, containsPattern(input.search)),
+          ilike(books.author, containsPattern(input.search)),
+        )
+      : undefined,
     input.author ? ilike(books.author, containsPattern(input.author)) : undefined,
   ]);
   const rows = await db
@@ -52,7 +58,10 @@ export async function updateBook(db: CatalogDb, input: z.output<typeof updateBoo
 }
 
 export async function deleteBook(db: CatalogDb, id: string): Promise<{ id: string }> {
-  const [row] = await db.delete(catalog.books).where(and(eq(catalog.books.id, id))).returning({ id: catalog.books.id });
+  const [row] = await db
+    .delete(catalog.books)
+    .where(and(eq(catalog.books.id, id)))
+    .returning({ id: catalog.books.id });
   if (!row) throw notFound(`Book ${id}`);
   return row;
 }

@@ -1,6 +1,9 @@
 import type { AccessTokenClaims, UserIdentity } from '@bindery/api';
 
-export type Authentication = { kind: 'anonymous' } | { kind: 'user'; user: UserIdentity } | { kind: 'invalid'; reason: string };
+export type Authentication =
+  | { kind: 'anonymous' }
+  | { kind: 'user'; user: UserIdentity }
+  | { kind: 'invalid'; reason: string };
 
 export interface AuthenticatorOptions {
   verifyAccessToken: (token: string) => Promise<AccessTokenClaims | null>;
@@ -38,7 +41,9 @@ export function createAuthenticator(options: AuthenticatorOptions) {
     if (!token) return { kind: 'invalid', reason: 'The Authorization header must read "Bearer <token>"' };
     if (token.startsWith('bnd_')) {
       const user = await resolveCached(token);
-      return user ? { kind: 'user', user } : { kind: 'invalid', reason: 'The API token is unknown, revoked or expired' };
+      return user
+        ? { kind: 'user', user }
+        : { kind: 'invalid', reason: 'The API token is unknown, revoked or expired' };
     }
     const claims = await options.verifyAccessToken(token);
     return claims

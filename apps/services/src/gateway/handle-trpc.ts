@@ -8,10 +8,17 @@ import {
   replyStatus,
   splitByNamespace,
   type TrpcReplyItem,
-  TrpcRequestError,
   type TrpcRequest,
+  TrpcRequestError,
 } from '@bindery/api';
-import { BodyTooLargeError, headerValue, MAX_BODY_BYTES, readBody, type RequestHandler, sendJson } from '@bindery/runtime';
+import {
+  BodyTooLargeError,
+  headerValue,
+  MAX_BODY_BYTES,
+  type RequestHandler,
+  readBody,
+  sendJson,
+} from '@bindery/runtime';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
 import { Counter } from 'prom-client';
 import type { Authentication } from './authenticate';
@@ -62,7 +69,8 @@ export function createTrpcHandler(options: {
         body: req.method === 'POST' ? await readJsonBody(req) : undefined,
       });
     } catch (error) {
-      if (error instanceof BodyTooLargeError) return fail('PAYLOAD_TOO_LARGE', `The body exceeds ${MAX_BODY_BYTES} bytes`);
+      if (error instanceof BodyTooLargeError)
+        return fail('PAYLOAD_TOO_LARGE', `The body exceeds ${MAX_BODY_BYTES} bytes`);
       if (error instanceof TrpcRequestError) return fail(error.code, error.message);
       throw error;
     }
@@ -89,14 +97,18 @@ export function createTrpcHandler(options: {
               requestId,
               traceparent,
             })
-          : members.map(({ call }) => errorItem('NOT_FOUND', `No procedure found on path "${call.path}"`, call.path));
+          : members.map(({ call }) =>
+              errorItem('NOT_FOUND', `No procedure found on path "${call.path}"`, call.path),
+            );
         members.forEach((member, position) => {
           items[member.index] = replies[position]!;
         });
       }),
     );
     for (const [index, item] of items.entries()) {
-      const namespace = options.upstreams.has(namespaceOf(request.calls[index]!.path)) ? namespaceOf(request.calls[index]!.path) : 'unknown';
+      const namespace = options.upstreams.has(namespaceOf(request.calls[index]!.path))
+        ? namespaceOf(request.calls[index]!.path)
+        : 'unknown';
       gatewayCalls.inc({ namespace, outcome: 'error' in item ? item.error.data.code : 'ok' });
     }
     reply(res, request.batch ? items : items.slice(0, 1), request.batch);

@@ -21,7 +21,11 @@ export async function startGateway(config: ServiceConfig, keys: Keys): Promise<R
   const upstreams = new Map<string, Upstream>(
     (Object.keys(services) as ServiceName[]).map((service) => [
       service,
-      httpUpstream({ service, baseUrl: () => services[service as keyof typeof services], internalTokenSecret: keys.internalTokenSecret }),
+      httpUpstream({
+        service,
+        baseUrl: () => services[service as keyof typeof services],
+        internalTokenSecret: keys.internalTokenSecret,
+      }),
     ]),
   );
   upstreams.set('system', localUpstream(createSystemRouter({ services: () => services }), log));
@@ -33,7 +37,9 @@ export async function startGateway(config: ServiceConfig, keys: Keys): Promise<R
       verifyAccessToken,
       resolveApiToken: async (token) => {
         const resolved = await authPeer.auth.internal.resolveApiToken.query({ token });
-        return resolved ? { id: resolved.user.id, roles: resolved.user.roles, apiTokenId: resolved.tokenId } : null;
+        return resolved
+          ? { id: resolved.user.id, roles: resolved.user.roles, apiTokenId: resolved.tokenId }
+          : null;
       },
     }),
   });

@@ -1,4 +1,4 @@
-import { router, roleProcedure, STAFF_ROLES } from '@bindery/api';
+import { roleProcedure, router, STAFF_ROLES } from '@bindery/api';
 
 export interface InstanceHealth {
   service: string;
@@ -9,7 +9,11 @@ export interface InstanceHealth {
 }
 
 /** Asks one instance's `/readyz`; never throws. */
-export async function probeReadiness(service: string, url: string, timeoutMs = 2_000): Promise<InstanceHealth> {
+export async function probeReadiness(
+  service: string,
+  url: string,
+  timeoutMs = 2_000,
+): Promise<InstanceHealth> {
   const started = performance.now();
   try {
     const response = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(timeoutMs) });
@@ -22,7 +26,13 @@ export async function probeReadiness(service: string, url: string, timeoutMs = 2
       latencyMs: Math.round(performance.now() - started),
     };
   } catch {
-    return { service, url, status: 'unreachable', checks: {}, latencyMs: Math.round(performance.now() - started) };
+    return {
+      service,
+      url,
+      status: 'unreachable',
+      checks: {},
+      latencyMs: Math.round(performance.now() - started),
+    };
   }
 }
 
@@ -35,7 +45,9 @@ export function createSystemRouter(deps: { services: () => Record<string, string
           Object.entries(deps.services()).map(([service, url]) => probeReadiness(service, url)),
         );
         return {
-          status: instances.every((instance) => instance.status === 'ready') ? ('ok' as const) : ('degraded' as const),
+          status: instances.every((instance) => instance.status === 'ready')
+            ? ('ok' as const)
+            : ('degraded' as const),
           checkedAt: new Date().toISOString(),
           instances,
         };

@@ -1,9 +1,17 @@
-import { type Caller, encodeBatch, errorItem, mintInternalToken, type ServiceName, type TrpcCall, type TrpcReplyItem } from '@bindery/api';
+import type { Context } from '@bindery/api';
+import {
+  type Caller,
+  encodeBatch,
+  errorItem,
+  mintInternalToken,
+  type ServiceName,
+  type TrpcCall,
+  type TrpcReplyItem,
+} from '@bindery/api';
+import type { Logger } from '@bindery/runtime';
 import type { AnyTRPCRouter } from '@trpc/server';
 import { resolveResponse } from '@trpc/server/http';
 import { Counter, Histogram } from 'prom-client';
-import type { Context } from '@bindery/api';
-import type { Logger } from '@bindery/runtime';
 
 /** A batch of calls for one namespace, with who is calling. */
 export interface UpstreamRequest {
@@ -71,8 +79,11 @@ export function httpUpstream(options: {
         if (Array.isArray(reply) && reply.length === request.calls.length) return reply as TrpcReplyItem[];
         outcome = 'bad-reply';
         // A service answers a whole batch with one error when it refuses the request itself.
-        if (reply && typeof reply === 'object' && 'error' in reply) return request.calls.map(() => reply as TrpcReplyItem);
-        return request.calls.map((call) => errorItem('BAD_GATEWAY', `${service} gave an unreadable reply`, call.path));
+        if (reply && typeof reply === 'object' && 'error' in reply)
+          return request.calls.map(() => reply as TrpcReplyItem);
+        return request.calls.map((call) =>
+          errorItem('BAD_GATEWAY', `${service} gave an unreadable reply`, call.path),
+        );
       } catch (error) {
         const timedOut = error instanceof DOMException && error.name === 'TimeoutError';
         outcome = timedOut ? 'timeout' : 'unreachable';
@@ -110,7 +121,8 @@ export function localUpstream(router: AnyTRPCRouter, log: Logger): Upstream {
           log: log.child({ requestId: request.requestId }),
         }),
         onError: ({ error, path }) => {
-          if (error.code === 'INTERNAL_SERVER_ERROR') log.error({ err: error.cause ?? error, procedure: path }, 'procedure failed');
+          if (error.code === 'INTERNAL_SERVER_ERROR')
+            log.error({ err: error.cause ?? error, procedure: path }, 'procedure failed');
         },
       });
       return (await response.json()) as TrpcReplyItem[];

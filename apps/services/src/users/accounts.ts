@@ -3,7 +3,7 @@ import { containsPattern, type Database, decodeCursor, newestFirst, toPage, user
 import { TRPCError } from '@trpc/server';
 import { arrayContains, eq, ilike, or, sql } from 'drizzle-orm';
 import type { z } from 'zod';
-import type { createUserInput, listUsersInput, updateUserInput, User } from './schemas';
+import type { createUserInput, listUsersInput, User, updateUserInput } from './schemas';
 
 export type UsersDb = Database<typeof users>;
 type UserRow = typeof users.users.$inferSelect;
@@ -38,19 +38,22 @@ export async function getUser(db: UsersDb, id: string): Promise<User> {
 
 /** Emails match without regard to case, as the unique index on lower(email) does. */
 export async function findUserByEmail(db: UsersDb, email: string): Promise<User | null> {
-  const [row] = await db
-    .select()
-    .from(users.users)
-    .where(sql`lower(${users.users.email}) = lower(${email})`);
+  const [row] = await db.select().from(users.users).where(sql`lower(${users.users.email}) = lower(${email})`);
   return row ? toUser(row) : null;
 }
 
 export async function listUsers(db: UsersDb, input: z.output<typeof listUsersInput>) {
   const after = input.cursor ? decodeCursor(input.cursor) : null;
-  if (input.cursor && !after) throw new TRPCError({ code: 'BAD_REQUEST', message: 'cursor: is not a cursor this API issued' });
+  if (input.cursor && !after)
+    throw new TRPCError({ code: 'BAD_REQUEST', message: 'cursor: is not a cursor this API issued' });
   const table = users.users;
   const page = newestFirst(table, after, [
-    input.search ? or(ilike(table.email, containsPattern(input.search)), ilike(table.name, containsPattern(input.search))) : undefined,
+    input.search
+      ? or(
+          ilike(table.email, containsPattern(input.search)),
+          ilike(table.name, containsPattern(input.search)),
+        )
+      : undefined,
     input.role ? arrayContains(table.roles, [input.role]) : undefined,
     input.status ? eq(table.status, input.status) : undefined,
   ]);

@@ -4,7 +4,7 @@ import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import type { AuthRouter } from '../auth/router';
 import { findUserByEmail, getUser, insertUser, listUsers, type UsersDb, updateUser } from './accounts';
-import { createUserInput, email, listUsersInput, updateUserInput, type User, userIdInput } from './schemas';
+import { createUserInput, email, listUsersInput, type User, updateUserInput, userIdInput } from './schemas';
 
 export interface UsersDeps {
   db: UsersDb;
@@ -42,11 +42,16 @@ export function createUsersRouter({ db, auth }: UsersDeps) {
       update: admin.input(updateUserInput).mutation(({ input }) => updateUser(db, input)),
       disable: admin.input(userIdInput).mutation(({ input, ctx }) => {
         if (input.id === ctx.user.id) {
-          throw new TRPCError({ code: 'BAD_REQUEST', message: 'id: an admin cannot disable their own account' });
+          throw new TRPCError({
+            code: 'BAD_REQUEST',
+            message: 'id: an admin cannot disable their own account',
+          });
         }
         return updateUser(db, { id: input.id, status: 'disabled' });
       }),
-      enable: admin.input(userIdInput).mutation(({ input }) => updateUser(db, { id: input.id, status: 'active' })),
+      enable: admin
+        .input(userIdInput)
+        .mutation(({ input }) => updateUser(db, { id: input.id, status: 'active' })),
       /** For the auth service: who holds an email (login) or an id (tokens, `auth.me`). */
       internal: router({
         byEmail: serviceProcedure('auth')
