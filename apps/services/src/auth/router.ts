@@ -76,14 +76,12 @@ export function createAuthRouter({ db, users, limiter, signAccessToken, accessTo
           .input(createApiTokenInput)
           .mutation(({ input, ctx }) => createApiToken(db, { userId: ctx.user.id, ...input })),
         list: signedIn.query(({ ctx }) => listApiTokens(db, ctx.user.id)),
-        revoke: signedIn
-          .input(apiTokenIdInput)
-          .mutation(({ input, ctx }) =>
-            revokeApiToken(db, {
-              id: input.id,
-              userId: ctx.user.roles.includes('admin') ? null : ctx.user.id,
-            }),
-          ),
+        revoke: signedIn.input(apiTokenIdInput).mutation(({ input, ctx }) =>
+          revokeApiToken(db, {
+            id: input.id,
+            userId: ctx.user.roles.includes('admin') ? null : ctx.user.id,
+          }),
+        ),
       }),
       internal: router({
         /** For the gateway: the user behind an API token, or null when it is not (or no longer) valid. */
