@@ -34,6 +34,8 @@ export const serviceEnv = {
   LOGIN_MAX_FAILURES_PER_EMAIL: z.coerce.number().int().min(1).default(5),
   LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).default(50),
   LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
+  /** How long the gateway remembers an API token's owner; a revoked token stops working within it. */
+  GATEWAY_API_TOKEN_CACHE_MS: z.coerce.number().int().min(0).max(300_000).default(10_000),
   /** Identifies this process among instances of its service. */
   INSTANCE_ID: z.string().default(() => randomUUID().slice(0, 8)),
 };

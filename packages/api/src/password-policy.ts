@@ -5,4 +5,4 @@ export const passwordSchema = z
   .string()
   .min(12, 'must be at least 12 characters')
   .max(256, 'must be at most 256 characters')
-  .refine((value) => value.trim().length >= 12, 'must not be mostly spaces');
+  .refine((value) => value.trim().length >= Math.min(12, value.length), 'must not be mostly spaces');

@@ -35,6 +35,7 @@ export async function startGateway(config: ServiceConfig, keys: Keys): Promise<R
     upstreams,
     authenticate: createAuthenticator({
       verifyAccessToken,
+      apiTokenCacheMs: config.GATEWAY_API_TOKEN_CACHE_MS,
       resolveApiToken: async (token) => {
         const resolved = await authPeer.auth.internal.resolveApiToken.query({ token });
         return resolved

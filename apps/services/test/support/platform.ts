@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { type BinderyClient, createBinderyClient } from '@bindery/client';
 import { createTestDatabase } from '@bindery/db/testing';
 import { type Keys, loadKeys, type RunningService } from '@bindery/runtime';
+import postgres from 'postgres';
 import { startAuth } from '../../src/auth/main';
 import { startCatalog } from '../../src/catalog/main';
 import { loadServiceConfig, type ServiceConfig } from '../../src/config';
@@ -21,6 +22,8 @@ export interface TestPlatform {
   admin: { email: string; password: string };
   /** A client through the gateway, as `token` (anonymous without one). */
   client(token?: string | null): BinderyClient;
+  /** Rows in a service's table, read straight from Postgres to prove what a call did or did not change. */
+  countRows(table: 'users.users' | 'auth.credentials' | 'auth.api_tokens' | 'catalog.books'): Promise<number>;
   /** Signs in through the gateway and returns a client holding the access token. */
   signIn(email: string, password: string): Promise<{ client: BinderyClient; accessToken: string }>;
   close(): Promise<void>;
@@ -53,6 +56,7 @@ export async function startTestPlatform(env: Record<string, string> = {}): Promi
   const gateway = await startGateway(config, keys);
   await seed(config, admin, { sampleBooks: false });
 
+  const sql = postgres(database.url, { max: 2, onnotice: () => {} });
   const client = (token?: string | null) => createBinderyClient({ url: gateway.url, token: token ?? null });
   return {
     gatewayUrl: gateway.url,
@@ -62,6 +66,10 @@ export async function startTestPlatform(env: Record<string, string> = {}): Promi
     databaseUrl: database.url,
     admin,
     client,
+    async countRows(table) {
+      const [row] = await sql<{ count: number }[]>`select count(*)::int as count from ${sql(table)}`;
+      return row!.count;
+    },
     async signIn(email, password) {
       const { accessToken } = await client().auth.login.mutate({ email, password });
       return { client: client(accessToken), accessToken };
@@ -69,6 +77,7 @@ export async function startTestPlatform(env: Record<string, string> = {}): Promi
     async close() {
       await gateway.close();
       await Promise.all([users.close(), auth.close(), catalog.close()]);
+      await sql.end();
       await database.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },
