@@ -43,7 +43,10 @@ beforeAll(async () => {
     CATALOG_PORT: String(catalog),
     LOG_LEVEL: 'warn',
   };
-  runner = spawn(process.execPath, [join(servicesDir, 'dist/bin/platform.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  runner = spawn(process.execPath, [join(servicesDir, 'dist/bin/platform.js')], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   runner.stdout?.on('data', (chunk: Buffer) => {
     output += chunk.toString();
   });
@@ -52,7 +55,8 @@ beforeAll(async () => {
   });
   const deadline = Date.now() + 90_000;
   while (!output.includes('Press Ctrl-C to stop.')) {
-    if (runner.exitCode !== null || Date.now() > deadline) throw new Error(`npm start did not come up:\n${output}`);
+    if (runner.exitCode !== null || Date.now() > deadline)
+      throw new Error(`npm start did not come up:\n${output}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }, 120_000);
@@ -70,13 +74,23 @@ test('the platform serves the API on embedded defaults, then stops cleanly on Ct
   expect(password).toBeTruthy();
 
   const anonymous = createBinderyClient({ url: gatewayUrl });
-  const { accessToken } = await anonymous.auth.login.mutate({ email: 'admin@bindery.local', password: password! });
+  const { accessToken } = await anonymous.auth.login.mutate({
+    email: 'admin@bindery.local',
+    password: password!,
+  });
   const client = createBinderyClient({ url: gatewayUrl, token: accessToken });
   const books = await client.catalog.books.list.query({ limit: 100 });
   expect(books.items.length).toBe(6);
-  const created = await client.catalog.books.create.mutate({ title: 'Started', author: 'npm start', priceCents: 1 });
+  const created = await client.catalog.books.create.mutate({
+    title: 'Started',
+    author: 'npm start',
+    priceCents: 1,
+  });
   // Two services at once, over the one embedded database the runner serves.
-  const [read, health] = await Promise.all([client.catalog.books.byId.query({ id: created.id }), client.system.health.query()]);
+  const [read, health] = await Promise.all([
+    client.catalog.books.byId.query({ id: created.id }),
+    client.system.health.query(),
+  ]);
   expect(read).toEqual(created);
   expect(health.status).toBe('ok');
 

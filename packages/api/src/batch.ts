@@ -49,8 +49,8 @@ export function parseTrpcRequest(options: {
     throw new TrpcRequestError('METHOD_NOT_SUPPORTED', `Method ${method} is not supported; use GET or POST`);
   }
   const batch = searchParams.get('batch') === '1';
-  const paths = decodeURIComponent(options.procedurePaths).split(',');
-  if (paths.some((path) => !/^[\w-]+(\.[\w-]+)*$/.test(path))) {
+  const paths = safeDecodeURIComponent(options.procedurePaths)?.split(',') ?? [];
+  if (paths.length === 0 || paths.some((path) => !/^[\w-]+(\.[\w-]+)*$/.test(path))) {
     throw new TrpcRequestError('NOT_FOUND', `No procedure found on path "${options.procedurePaths}"`);
   }
   if (!batch && paths.length > 1) {
@@ -78,6 +78,15 @@ export function parseTrpcRequest(options: {
   }
   const inputs = (rawInput ?? {}) as Record<string, unknown>;
   return { method, batch, calls: paths.map((path, index) => ({ path, input: inputs[String(index)] })) };
+}
+
+/** The decoded text, or null when it holds a malformed escape (`%E0%A4%A`): a client's mistake, not ours. */
+function safeDecodeURIComponent(text: string): string | null {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return null;
+  }
 }
 
 /** The namespace a call belongs to: the first segment of its path, which names the owning service. */

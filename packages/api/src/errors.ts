@@ -1,3 +1,4 @@
+import { TRPCClientError } from '@trpc/client';
 import { TRPCError } from '@trpc/server';
 import type { ZodError } from 'zod';
 
@@ -63,6 +64,7 @@ function findPgError(error: unknown): { code: string; detail: string } | null {
  * Returns null for anything else, which stays an internal error.
  */
 export function toClientError(error: unknown): TRPCError | null {
+  if (error instanceof TRPCClientError) return fromPeerError(error);
   const pg = findPgError(error);
   if (!pg) return null;
   const known = PG_CLIENT_ERRORS[pg.code];
@@ -71,4 +73,20 @@ export function toClientError(error: unknown): TRPCError | null {
 
 export function notFound(what: string): TRPCError {
   return new TRPCError({ code: 'NOT_FOUND', message: `${what} not found` });
+}
+
+/**
+ * A failed call to a peer service, as this service's own error: the peer's code and message when it
+ * answered (its 400 is still the caller's 400), SERVICE_UNAVAILABLE when it could not be reached.
+ */
+function fromPeerError(error: TRPCClientError<never>): TRPCError {
+  const data = error.data as { code?: TRPCError['code'] } | undefined;
+  if (data?.code && data.code !== 'INTERNAL_SERVER_ERROR') {
+    return new TRPCError({ code: data.code, message: error.message, cause: error });
+  }
+  return new TRPCError({
+    code: data?.code ? 'BAD_GATEWAY' : 'SERVICE_UNAVAILABLE',
+    message: 'A service this call needs is unavailable; try again',
+    cause: error,
+  });
 }

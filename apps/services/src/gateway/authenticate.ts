@@ -3,7 +3,9 @@ import type { AccessTokenClaims, UserIdentity } from '@bindery/api';
 export type Authentication =
   | { kind: 'anonymous' }
   | { kind: 'user'; user: UserIdentity }
-  | { kind: 'invalid'; reason: string };
+  | { kind: 'invalid'; reason: string }
+  /** The auth service could not be asked about an API token. */
+  | { kind: 'unavailable' };
 
 export interface AuthenticatorOptions {
   verifyAccessToken: (token: string) => Promise<AccessTokenClaims | null>;
@@ -40,7 +42,12 @@ export function createAuthenticator(options: AuthenticatorOptions) {
     const token = /^Bearer\s+(\S+)$/i.exec(authorization)?.[1];
     if (!token) return { kind: 'invalid', reason: 'The Authorization header must read "Bearer <token>"' };
     if (token.startsWith('bnd_')) {
-      const user = await resolveCached(token);
+      let user: UserIdentity | null;
+      try {
+        user = await resolveCached(token);
+      } catch {
+        return { kind: 'unavailable' };
+      }
       return user
         ? { kind: 'user', user }
         : { kind: 'invalid', reason: 'The API token is unknown, revoked or expired' };

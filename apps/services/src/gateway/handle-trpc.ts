@@ -77,6 +77,9 @@ export function createTrpcHandler(options: {
 
     const authentication = await options.authenticate(headerValue(req, 'authorization'));
     if (authentication.kind === 'invalid') return fail('UNAUTHORIZED', authentication.reason);
+    if (authentication.kind === 'unavailable') {
+      return fail('SERVICE_UNAVAILABLE', 'API tokens cannot be checked right now; try again');
+    }
     const caller: Caller = {
       peer: 'gateway',
       relayed: true,
@@ -106,10 +109,12 @@ export function createTrpcHandler(options: {
       }),
     );
     for (const [index, item] of items.entries()) {
-      const namespace = options.upstreams.has(namespaceOf(request.calls[index]!.path))
-        ? namespaceOf(request.calls[index]!.path)
-        : 'unknown';
-      gatewayCalls.inc({ namespace, outcome: 'error' in item ? item.error.data.code : 'ok' });
+      const namespace = namespaceOf(request.calls[index]!.path);
+      gatewayCalls.inc({
+        // Only namespaces the gateway serves become label values: callers choose the paths.
+        namespace: options.upstreams.has(namespace) ? namespace : 'unknown',
+        outcome: 'error' in item ? item.error.data.code : 'ok',
+      });
     }
     reply(res, request.batch ? items : items.slice(0, 1), request.batch);
   };
