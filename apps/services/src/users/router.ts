@@ -57,7 +57,7 @@ export function createUsersRouter({ db, auth }: UsersDeps) {
         byEmail: serviceProcedure('auth')
           .input(z.strictObject({ email }))
           .query(({ input }) => findUserByEmail(db, input.email)),
-        byId: serviceProcedure('auth', 'gateway')
+        byId: serviceProcedure('auth')
           .input(userIdInput)
           .query(({ input }) => getUser(db, input.id)),
       }),
