@@ -25,7 +25,9 @@ export async function migrate(
   const migrations = readMigrationFiles({ migrationsFolder: folder });
   const table = sql`${sql.identifier(MIGRATIONS_SCHEMA)}.${sql.identifier(service)}`;
   return db.transaction(async (tx) => {
-    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`bindery-migrate-${service}`}))`);
+    // One lock for every service, not one each: all share the bookkeeping schema, and two sessions
+    // running `create schema if not exists` at once clash on pg_namespace (23505).
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext('bindery-migrate'))`);
     await tx.execute(sql`create schema if not exists ${sql.identifier(MIGRATIONS_SCHEMA)}`);
     await tx.execute(
       sql`create table if not exists ${table} (id serial primary key, hash text not null, created_at bigint)`,

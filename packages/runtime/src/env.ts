@@ -18,8 +18,12 @@ export function parseEnv<TShape extends z.ZodRawShape>(
   throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
 }
 
-/** An environment variable holding a TCP port. */
-export const port = (defaultPort: number) => z.coerce.number().int().min(0).max(65535).default(defaultPort);
+/** An environment variable holding a TCP port; empty counts as unset (coerced, it would be port 0). */
+export const port = (defaultPort: number) =>
+  z.preprocess(
+    (value) => (value === '' ? undefined : value),
+    z.coerce.number().int().min(0).max(65535).default(defaultPort),
+  );
 
 /** An optional URL variable; empty counts as unset. */
 export const optionalUrl = () =>

@@ -1,4 +1,4 @@
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
@@ -28,9 +28,14 @@ export const REDACTED_PATHS = [
   'input.token',
 ];
 
-export function createLogger(options: { service: string; instance: string; level?: string }): Logger {
-  const pretty = process.stdout.isTTY && process.env.NODE_ENV !== 'production' && !process.env.CI;
-  return pino({
+/** `destination` replaces stdout (tests read the lines back); it is never pretty-printed. */
+export function createLogger(
+  options: { service: string; instance: string; level?: string },
+  destination?: DestinationStream,
+): Logger {
+  const pretty =
+    !destination && process.stdout.isTTY && process.env.NODE_ENV !== 'production' && !process.env.CI;
+  const loggerOptions: pino.LoggerOptions = {
     level: options.level ?? process.env.LOG_LEVEL ?? 'info',
     base: { service: options.service, instance: options.instance },
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
@@ -38,5 +43,6 @@ export function createLogger(options: { service: string; instance: string; level
     ...(pretty
       ? { transport: { target: 'pino-pretty', options: { colorize: true, ignore: 'pid,hostname,instance' } } }
       : {}),
-  });
+  };
+  return destination ? pino(loggerOptions, destination) : pino(loggerOptions);
 }

@@ -63,6 +63,11 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
   const server = createServer((req, res) => {
     const requestId = headerValue(req, 'x-request-id') ?? randomUUID();
     const path = (req.url ?? '/').split('?', 1)[0]!;
+    // While closing, a kept-alive connection would otherwise idle (and take new requests) until the
+    // drain timer cuts it: close it once its response is done.
+    res.once('finish', () => {
+      if (closing) server.closeIdleConnections();
+    });
     const respond = async () => {
       if (path.startsWith('/trpc/') || path === '/trpc') {
         res.setHeader('x-request-id', requestId);
