@@ -1,4 +1,4 @@
-import { type ProcedureMeta, ROLES } from '@bindery/api';
+import { type Access, type ProcedureMeta, ROLES } from '@bindery/api';
 import type { AnyTRPCRouter } from '@trpc/server';
 import { describe, expect, test } from 'vitest';
 import { createAuthRouter } from '../src/auth/router';
@@ -27,33 +27,43 @@ const routers: Record<string, AnyTRPCRouter> = {
 const procedures = Object.entries(routers).flatMap(([namespace, router]) =>
   Object.entries(
     router._def.procedures as Record<string, { _def: { type: string; meta?: ProcedureMeta } }>,
-  ).map(([path, procedure]) => ({ namespace, path, type: procedure._def.type, meta: procedure._def.meta })),
+  ).map(([path, procedure]) => ({
+    namespace,
+    path,
+    type: procedure._def.type,
+    access: procedure._def.meta?.access,
+  })),
 );
+
+function describeAccess(access: Access): string {
+  switch (access.kind) {
+    case 'public':
+      return 'public';
+    case 'roles':
+      return access.roles.join('|');
+    case 'services':
+      return `services:${access.services.join('|')}`;
+  }
+}
 
 describe('every procedure declares its rules', () => {
   test.each(procedures)(
     '$path sits in its service namespace and declares who may call it',
-    ({ namespace, path, meta }) => {
+    ({ namespace, path, access }) => {
       expect(path.split('.')[0]).toBe(namespace);
-      expect(meta?.access).toBeDefined();
-      if (meta?.access.kind === 'roles') {
-        expect(meta.access.roles.length).toBeGreaterThan(0);
-        for (const role of meta.access.roles) expect(ROLES).toContain(role);
+      expect(access).toBeDefined();
+      if (access?.kind === 'roles') {
+        expect(access.roles.length).toBeGreaterThan(0);
+        for (const role of access.roles) expect(ROLES).toContain(role);
       }
     },
   );
 
   test('the access map, as the console and the authorization tests will read it', () => {
     const summary = Object.fromEntries(
-      procedures.map(({ path, type, meta }) => [
+      procedures.map(({ path, type, access }) => [
         path,
-        `${type} ${
-          meta!.access.kind === 'roles'
-            ? meta!.access.roles.join('|')
-            : meta!.access.kind === 'services'
-              ? `services:${meta!.access.services.join('|')}`
-              : 'public'
-        }`,
+        `${type} ${access ? describeAccess(access) : 'NONE'}`,
       ]),
     );
     expect(summary).toMatchInlineSnapshot(`

@@ -9,7 +9,7 @@ import { type TRPC_ERROR_CODE_KEY, TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/
  */
 export interface TrpcCall {
   path: string;
-  /** The call's input as JSON text, or undefined when it has none. */
+  /** The call's input as parsed JSON, or undefined when it has none. */
   input: unknown;
 }
 

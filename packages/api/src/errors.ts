@@ -24,17 +24,30 @@ export function describeIssues(issues: readonly FieldIssue[]): string {
   return issues.map((issue) => (issue.path ? `${issue.path}: ${issue.message}` : issue.message)).join('; ');
 }
 
+/** What PostgreSQL says about a failed statement; drivers expose these fields by these names. */
+interface PgErrorFields {
+  code: string;
+  detail: string;
+  column: string;
+  constraint: string;
+}
+
 /** PostgreSQL SQLSTATE codes that mean the caller asked for something the data forbids. */
-const PG_CLIENT_ERRORS: Record<string, { code: TRPCError['code']; describe: (detail: string) => string }> = {
-  '23505': { code: 'CONFLICT', describe: (detail) => conflictMessage(detail) },
-  '23503': { code: 'BAD_REQUEST', describe: () => 'A referenced record does not exist' },
-  '23514': { code: 'BAD_REQUEST', describe: () => 'A value breaks a rule of the data (check constraint)' },
-  '23502': { code: 'BAD_REQUEST', describe: () => 'A required value is missing' },
-  '22P02': { code: 'BAD_REQUEST', describe: () => 'A value has the wrong format' },
-  '22003': { code: 'BAD_REQUEST', describe: () => 'A number is out of range' },
-  '22001': { code: 'BAD_REQUEST', describe: () => 'A value is too long' },
-  '40001': { code: 'CONFLICT', describe: () => 'The record changed concurrently; try again' },
-};
+const PG_CLIENT_ERRORS: Record<string, { code: TRPCError['code']; describe: (pg: PgErrorFields) => string }> =
+  {
+    '23505': { code: 'CONFLICT', describe: (pg) => conflictMessage(pg.detail) },
+    '23503': { code: 'BAD_REQUEST', describe: () => 'A referenced record does not exist' },
+    '23514': {
+      code: 'BAD_REQUEST',
+      describe: (pg) =>
+        `A value breaks the rule ${pg.constraint ? `"${pg.constraint}"` : 'of a check constraint'}`,
+    },
+    '23502': { code: 'BAD_REQUEST', describe: (pg) => `${pg.column || 'A required value'}: is required` },
+    '22P02': { code: 'BAD_REQUEST', describe: () => 'A value has the wrong format' },
+    '22003': { code: 'BAD_REQUEST', describe: () => 'A number is out of range' },
+    '22001': { code: 'BAD_REQUEST', describe: () => 'A value is too long' },
+    '40001': { code: 'CONFLICT', describe: () => 'The record changed concurrently; try again' },
+  };
 
 function conflictMessage(detail: string): string {
   // PostgreSQL says `Key (lower(email))=(a@b.c) already exists.`; name the field, never echo the value.
@@ -43,18 +56,21 @@ function conflictMessage(detail: string): string {
 }
 
 /** Finds a PostgreSQL error (postgres.js, PGlite, or wrapped by drizzle) in a cause chain. */
-function findPgError(error: unknown): { code: string; detail: string } | null {
+function findPgError(error: unknown): PgErrorFields | null {
+  const text = (value: unknown) => (typeof value === 'string' ? value : '');
   let current: unknown = error;
-  for (let depth = 0; depth < 5 && current; depth++) {
-    if (typeof current === 'object' && current !== null) {
-      const candidate = current as { code?: unknown; detail?: unknown; cause?: unknown };
-      if (typeof candidate.code === 'string' && /^[0-9A-Z]{5}$/.test(candidate.code)) {
-        return { code: candidate.code, detail: typeof candidate.detail === 'string' ? candidate.detail : '' };
-      }
-      current = candidate.cause;
-    } else {
-      break;
+  for (let depth = 0; depth < 5 && typeof current === 'object' && current !== null; depth++) {
+    const candidate = current as Record<string, unknown>;
+    if (typeof candidate.code === 'string' && /^[0-9A-Z]{5}$/.test(candidate.code)) {
+      return {
+        code: candidate.code,
+        detail: text(candidate.detail),
+        // postgres.js names them column_name and constraint_name; PGlite column and constraint.
+        column: text(candidate.column_name ?? candidate.column),
+        constraint: text(candidate.constraint_name ?? candidate.constraint),
+      };
     }
+    current = candidate.cause;
   }
   return null;
 }
@@ -68,7 +84,7 @@ export function toClientError(error: unknown): TRPCError | null {
   const pg = findPgError(error);
   if (!pg) return null;
   const known = PG_CLIENT_ERRORS[pg.code];
-  return known ? new TRPCError({ code: known.code, message: known.describe(pg.detail), cause: error }) : null;
+  return known ? new TRPCError({ code: known.code, message: known.describe(pg), cause: error }) : null;
 }
 
 export function notFound(what: string): TRPCError {

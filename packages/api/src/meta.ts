@@ -13,7 +13,11 @@ export type Access =
   | { kind: 'services'; services: readonly ServiceName[] };
 
 export interface ProcedureMeta {
-  access: Access;
+  /**
+   * Set by the procedure builders (`publicProcedure`, `roleProcedure`, …); a later `.meta()` call
+   * that leaves it out keeps the builder's. A procedure without one refuses every call.
+   */
+  access?: Access;
   /**
    * Whether repeating the call has no further effect, so a caller may retry it safely.
    * @defaultValue true for queries, false for mutations

@@ -87,7 +87,7 @@ const baseProcedure = t.procedure.use(observed).use(clientErrors).use(authorized
 /** Anyone may call it, signed in or not. */
 export const publicProcedure = baseProcedure.meta({ access: { kind: 'public' } });
 
-/** Any signed-in user. */
+/** Any signed-in user holding one of Bindery's roles. */
 export const authedProcedure = baseProcedure
   .meta({ access: { kind: 'roles', roles: ROLES } })
   .use(({ ctx, next }) =>

@@ -159,7 +159,7 @@ describe('toClientError with errors from the real PostgreSQL', () => {
     expect(clientErrorOf(error)).toMatchInlineSnapshot(`
       {
         "code": "BAD_REQUEST",
-        "message": "A value breaks a rule of the data (check constraint)",
+        "message": "A value breaks the rule "gadgets_quantity_positive"",
       }
     `);
   });
@@ -176,7 +176,7 @@ describe('toClientError with errors from the real PostgreSQL', () => {
 
   test('a missing required value (23502) is a BAD_REQUEST', async () => {
     const error = await rejectionOf(() => table.sql.unsafe(`insert into gadgets (email) values (null)`));
-    expect(clientErrorOf(error)).toEqual({ code: 'BAD_REQUEST', message: 'A required value is missing' });
+    expect(clientErrorOf(error)).toEqual({ code: 'BAD_REQUEST', message: 'email: is required' });
   });
 
   test('an error drizzle wraps is found through its cause', async () => {

@@ -7,25 +7,11 @@ export type { Logger };
  * https://getpino.io/#/docs/redaction
  */
 export const REDACTED_PATHS = [
-  'password',
-  '*.password',
-  'newPassword',
-  '*.newPassword',
-  'token',
-  '*.token',
-  'accessToken',
-  '*.accessToken',
-  'secret',
-  '*.secret',
-  'cardToken',
-  '*.cardToken',
-  'authorization',
-  '*.authorization',
-  'headers.authorization',
-  'req.headers.authorization',
+  ...['password', 'newPassword', 'token', 'accessToken', 'secret', 'cardToken', 'authorization'].flatMap(
+    (key) => [key, `*.${key}`, `*.*.${key}`],
+  ),
   'req.headers.cookie',
-  'input.password',
-  'input.token',
+  '*.headers.cookie',
 ];
 
 /** `destination` replaces stdout (tests read the lines back); it is never pretty-printed. */

@@ -160,7 +160,8 @@ function routerHandler(options: StartServiceOptions, log: Logger): RequestHandle
       },
       onError({ error, path: procedure, ctx }) {
         if (error.code === 'INTERNAL_SERVER_ERROR') {
-          (ctx?.log ?? log).error({ err: error.cause ?? error, procedure, requestId }, 'procedure failed');
+          if (ctx) ctx.log.error({ err: error.cause ?? error, procedure }, 'procedure failed');
+          else log.error({ err: error.cause ?? error, procedure, requestId }, 'procedure failed');
         }
       },
     });

@@ -1,8 +1,8 @@
 import { notFound } from '@bindery/api';
-import { catalog, containsPattern, type Database, decodeCursor, newestFirst, toPage } from '@bindery/db';
-import { TRPCError } from '@trpc/server';
+import { catalog, containsPattern, type Database, newestFirst, toPage } from '@bindery/db';
 import { and, eq, ilike, or, sql } from 'drizzle-orm';
 import type { z } from 'zod';
+import { resumeAfter } from '../pagination';
 import type { Book, createBookInput, listBooksInput, updateBookInput } from './schemas';
 
 type CatalogDb = Database<typeof catalog>;
@@ -24,11 +24,8 @@ export async function getBook(db: CatalogDb, id: string): Promise<Book> {
 }
 
 export async function listBooks(db: CatalogDb, input: z.output<typeof listBooksInput>) {
-  const after = input.cursor ? decodeCursor(input.cursor) : null;
-  if (input.cursor && !after)
-    throw new TRPCError({ code: 'BAD_REQUEST', message: 'cursor: is not a cursor this API issued' });
   const { books } = catalog;
-  const page = newestFirst(books, after, [
+  const page = newestFirst(books, resumeAfter(input.cursor), [
     input.search
       ? or(
           ilike(books.title, containsPattern(input.search)),

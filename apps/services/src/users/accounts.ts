@@ -1,8 +1,8 @@
 import { notFound, type Role } from '@bindery/api';
-import { containsPattern, type Database, decodeCursor, newestFirst, toPage, users } from '@bindery/db';
-import { TRPCError } from '@trpc/server';
+import { containsPattern, type Database, newestFirst, toPage, users } from '@bindery/db';
 import { arrayContains, eq, ilike, or, sql } from 'drizzle-orm';
 import type { z } from 'zod';
+import { resumeAfter } from '../pagination';
 import type { createUserInput, listUsersInput, User, updateUserInput } from './schemas';
 
 export type UsersDb = Database<typeof users>;
@@ -43,11 +43,8 @@ export async function findUserByEmail(db: UsersDb, email: string): Promise<User 
 }
 
 export async function listUsers(db: UsersDb, input: z.output<typeof listUsersInput>) {
-  const after = input.cursor ? decodeCursor(input.cursor) : null;
-  if (input.cursor && !after)
-    throw new TRPCError({ code: 'BAD_REQUEST', message: 'cursor: is not a cursor this API issued' });
   const table = users.users;
-  const page = newestFirst(table, after, [
+  const page = newestFirst(table, resumeAfter(input.cursor), [
     input.search
       ? or(
           ilike(table.email, containsPattern(input.search)),
