@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 
 const services = readdirSync(new URL('./src/schema', import.meta.url))
-  .filter((file) => file.endsWith('.ts') && file !== 'index.ts')
+  .filter((file) => file.endsWith('.ts') && !['index.ts', 'events.ts'].includes(file))
   .map((file) => file.replace(/\.ts$/, ''));
 for (const service of services) {
   const { status } = spawnSync('drizzle-kit', ['generate', ...process.argv.slice(2)], {

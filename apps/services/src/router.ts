@@ -1,8 +1,11 @@
 import type { ErrorData, ProcedureMeta } from '@bindery/api';
 import type { TRPCBuiltRouter } from '@trpc/server';
 import type { AuthRouter } from './auth/router';
+import type { BillingRouter } from './billing/router';
 import type { CatalogRouter } from './catalog/router';
 import type { SystemRouter } from './gateway/system-router';
+import type { NotificationsRouter } from './notifications/router';
+import type { OrdersRouter } from './orders/router';
 import type { UsersRouter } from './users/router';
 
 /**
@@ -19,5 +22,8 @@ export type AppRouter = TRPCBuiltRouter<
   UsersRouter['_def']['record'] &
     AuthRouter['_def']['record'] &
     CatalogRouter['_def']['record'] &
+    OrdersRouter['_def']['record'] &
+    BillingRouter['_def']['record'] &
+    NotificationsRouter['_def']['record'] &
     SystemRouter['_def']['record']
 >;

@@ -44,7 +44,14 @@ describe('the gateway binds the services into one API', () => {
     expect(me.roles).toEqual(['admin']);
     expect(books.items).toBeInstanceOf(Array);
     expect(health.status).toBe('ok');
-    expect(health.instances.map((instance) => instance.service).sort()).toEqual(['auth', 'catalog', 'users']);
+    expect(health.instances.map((instance) => instance.service).sort()).toEqual([
+      'auth',
+      'billing',
+      'catalog',
+      'notifications',
+      'orders',
+      'users',
+    ]);
   });
 
   test('a batch mixing success and failure answers 207 with each outcome in place', async () => {

@@ -31,16 +31,19 @@ beforeAll(async () => {
   const build = spawnSync(process.execPath, ['build.mjs'], { cwd: servicesDir, encoding: 'utf8' });
   expect(build.status, build.stderr).toBe(0);
   dataDir = mkdtempSync(join(tmpdir(), 'bindery-start-'));
-  const [gateway, users, auth, catalog] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
-  gatewayUrl = `http://127.0.0.1:${gateway}`;
+  const ports = Object.fromEntries(
+    await Promise.all(
+      ['GATEWAY', 'USERS', 'AUTH', 'CATALOG', 'ORDERS', 'BILLING', 'NOTIFICATIONS'].map(
+        async (name) => [`${name}_PORT`, String(await freePort())] as const,
+      ),
+    ),
+  );
+  gatewayUrl = `http://127.0.0.1:${ports.GATEWAY_PORT}`;
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     BINDERY_DATA_DIR: dataDir,
-    GATEWAY_PORT: String(gateway),
-    USERS_PORT: String(users),
-    AUTH_PORT: String(auth),
-    CATALOG_PORT: String(catalog),
+    ...ports,
     LOG_LEVEL: 'warn',
   };
   runner = spawn(process.execPath, [join(servicesDir, 'dist/bin/platform.js')], {

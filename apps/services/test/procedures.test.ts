@@ -2,8 +2,11 @@ import { type Access, type ProcedureMeta, ROLES } from '@bindery/api';
 import type { AnyTRPCRouter } from '@trpc/server';
 import { describe, expect, test } from 'vitest';
 import { createAuthRouter } from '../src/auth/router';
+import { createBillingRouter } from '../src/billing/router';
 import { createCatalogRouter } from '../src/catalog/router';
 import { createSystemRouter } from '../src/gateway/system-router';
+import { createNotificationsRouter } from '../src/notifications/router';
+import { createOrdersRouter } from '../src/orders/router';
 import { createUsersRouter } from '../src/users/router';
 
 /**
@@ -21,6 +24,9 @@ const routers: Record<string, AnyTRPCRouter> = {
     accessTokenTtlSeconds: 1,
   }),
   catalog: createCatalogRouter({ db: unused }),
+  orders: createOrdersRouter({ db: unused, users: unused, catalog: unused, orderTimeoutMs: 1 }),
+  billing: createBillingRouter({ db: unused, provider: unused }),
+  notifications: createNotificationsRouter({ db: unused }),
   system: createSystemRouter({ services: () => ({}) }),
 };
 
@@ -75,18 +81,28 @@ describe('every procedure declares its rules', () => {
         "auth.tokens.create": "mutation admin|operator|viewer|customer",
         "auth.tokens.list": "query admin|operator|viewer|customer",
         "auth.tokens.revoke": "mutation admin|operator|viewer|customer",
+        "billing.payments.byOrder": "query admin|operator|viewer|customer",
+        "billing.payments.list": "query admin|operator|viewer",
+        "billing.refunds.create": "mutation operator|admin",
+        "catalog.books.adjustStock": "mutation admin|operator",
         "catalog.books.byId": "query admin|operator|viewer|customer",
         "catalog.books.create": "mutation admin|operator",
         "catalog.books.delete": "mutation admin|operator",
         "catalog.books.list": "query admin|operator|viewer|customer",
         "catalog.books.update": "mutation admin|operator",
+        "catalog.internal.books": "query services:orders",
+        "notifications.list": "query admin|operator|viewer|customer",
+        "orders.byId": "query admin|operator|viewer|customer",
+        "orders.cancel": "mutation customer|operator|admin",
+        "orders.create": "mutation customer|operator|admin",
+        "orders.list": "query admin|operator|viewer|customer",
         "system.health": "query admin|operator|viewer",
         "users.byId": "query admin|operator|viewer|customer",
         "users.create": "mutation admin",
         "users.disable": "mutation admin",
         "users.enable": "mutation admin",
         "users.internal.byEmail": "query services:auth",
-        "users.internal.byId": "query services:auth",
+        "users.internal.byId": "query services:auth|orders|notifications",
         "users.list": "query admin|operator|viewer",
         "users.update": "mutation admin",
       }

@@ -6,7 +6,15 @@ export type Role = (typeof ROLES)[number];
 export const STAFF_ROLES = ['admin', 'operator', 'viewer'] as const satisfies readonly Role[];
 
 /** The names of the processes that make up Bindery; internal tokens are addressed to one of them. */
-export const SERVICE_NAMES = ['gateway', 'users', 'auth', 'catalog'] as const;
+export const SERVICE_NAMES = [
+  'gateway',
+  'users',
+  'auth',
+  'catalog',
+  'orders',
+  'billing',
+  'notifications',
+] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 /** The user a call acts for, as the gateway authenticated it. */

@@ -237,7 +237,7 @@ describe('verification refuses', () => {
   });
 
   test.each([
-    ['a process that is not part of Bindery', 'bindery:billing'],
+    ['a process that is not part of Bindery', 'bindery:mailroom'],
     ['an issuer outside the bindery: namespace', 'gateway'],
     ['the bare prefix', 'bindery:'],
   ])('a token from %s', async (_, issuer) => {

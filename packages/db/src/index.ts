@@ -8,6 +8,7 @@ export {
 } from './database';
 export { type EmbeddedDatabaseServer, serveEmbeddedDatabase } from './embedded';
 export { migrate, migrationsFolder } from './migrate';
+export { type EventEnvelope, handleOnce, relayOutbox, wasHandled, writeEvent } from './outbox';
 export { decodeCursor, encodeCursor, newestFirst, toPage } from './pagination';
 export * from './schema/index';
 export { containsPattern } from './search';

@@ -2,6 +2,15 @@ export { ConfigError, optionalUrl, parseEnv, port } from './env';
 export { BodyTooLargeError, MAX_BODY_BYTES, readBody, sendJson } from './http-util';
 export { type Keys, loadKeys } from './keys';
 export { createLogger, type Logger, REDACTED_PATHS } from './logger';
+export {
+  createQueue,
+  createQueueRedis,
+  createWorker,
+  DEFAULT_JOB_OPTIONS,
+  type QueueConnection,
+  type QueueStats,
+  queueStats,
+} from './queues';
 export { createRedis } from './redis';
 export {
   closeOnSignals,

@@ -13,9 +13,13 @@ import type { Logger } from './logger';
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse, requestId: string) => Promise<void>;
 
 export interface StartServiceOptions {
-  name: ServiceName;
+  /** The service, or `<service>-worker` for a queue worker process. */
+  name: ServiceName | `${ServiceName}-worker`;
   log: Logger;
-  /** The router mounted at `/trpc`; each call must carry an internal token addressed to `name`. */
+  /**
+   * The router mounted at `/trpc`; each call must carry an internal token addressed to `name`.
+   * Without a router or `handleTrpc`, the process serves only `/healthz`, `/readyz` and `/metrics`.
+   */
   router?: AnyTRPCRouter;
   /** Handles `/trpc` instead of `router`. */
   handleTrpc?: RequestHandler;
@@ -36,7 +40,7 @@ export interface StartServiceOptions {
 }
 
 export interface RunningService {
-  name: ServiceName;
+  name: StartServiceOptions['name'];
   url: string;
   port: number;
   server: Server;
@@ -57,8 +61,12 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     defaultMetricsStarted = true;
   }
   let closing = false;
-  const trpc = options.handleTrpc ?? (options.router ? routerHandler(options, log) : undefined);
-  if (!trpc) throw new Error(`${name}: startService needs a router or handleTrpc`);
+  // A process with neither (a queue worker) serves only its probes and metrics.
+  const trpc: RequestHandler =
+    options.handleTrpc ??
+    (options.router
+      ? routerHandler(options, log)
+      : async (_req, res) => sendJson(res, 404, { error: `${name} serves no API` }));
 
   const server = createServer((req, res) => {
     const requestId = headerValue(req, 'x-request-id') ?? randomUUID();
@@ -150,7 +158,11 @@ function routerHandler(options: StartServiceOptions, log: Logger): RequestHandle
           });
         }
         try {
-          const claims = await verifyInternalToken(options.internalTokenSecret, token, options.name);
+          const claims = await verifyInternalToken(
+            options.internalTokenSecret,
+            token,
+            options.name as ServiceName,
+          );
           const id = claims.requestId || requestId;
           return { caller: claims.caller, requestId: id, log: log.child({ requestId: id }) };
         } catch (error) {
@@ -197,7 +209,10 @@ export function headerValue(req: IncomingMessage, name: string): string | undefi
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** Runs `close` once on SIGTERM or SIGINT, then exits. */
+/**
+ * Runs `close` once on SIGTERM or SIGINT, then exits. A process started by `npm start` (with an IPC
+ * channel) also stops when that parent is gone, even if it was killed without a chance to stop us.
+ */
 export function closeOnSignals(close: () => Promise<void>, log: Logger): void {
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
@@ -214,4 +229,5 @@ export function closeOnSignals(close: () => Promise<void>, log: Logger): void {
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+  if (process.send) process.once('disconnect', () => stop('SIGTERM'));
 }

@@ -93,10 +93,17 @@ describe('startService', () => {
     expect(logLines).toContainEqual(expect.objectContaining({ msg: 'catalog listening', url: service.url }));
   });
 
-  test('needs a router or a handler', async () => {
-    await expect(startService({ name: 'users', log, internalTokenSecret: secret })).rejects.toThrow(
-      'users: startService needs a router or handleTrpc',
-    );
+  test('without a router or a handler it serves only probes and metrics (a queue worker)', async () => {
+    const worker = await startService({ name: 'users-worker', log, internalTokenSecret: secret });
+    try {
+      expect((await fetch(`${worker.url}/healthz`)).status).toBe(200);
+      expect((await fetch(`${worker.url}/metrics`)).status).toBe(200);
+      const trpc = await fetch(`${worker.url}/trpc/users.list`);
+      expect(trpc.status).toBe(404);
+      expect(await trpc.json()).toEqual({ error: 'users-worker serves no API' });
+    } finally {
+      await worker.close();
+    }
   });
 });
 

@@ -8,6 +8,7 @@ import { type EmbeddedDatabaseServer, serveEmbeddedDatabase } from '@bindery/db'
 import { ConfigError, loadKeys, parseEnv } from '@bindery/runtime';
 import { z } from 'zod';
 import { loadServiceConfig } from '../config';
+import { SERVICES, WORKERS } from '../processes';
 import { seed } from '../seed';
 
 /**
@@ -16,7 +17,6 @@ import { seed } from '../seed';
  * keys; migrates and seeds; then runs every service and the gateway in processes of their own until
  * Ctrl-C, and stops them cleanly.
  */
-const PROCESSES = ['users', 'auth', 'catalog', 'gateway'] as const;
 const serviceEntry = fileURLToPath(new URL('./service.js', import.meta.url));
 
 const log = (line: string) => console.log(`[bindery] ${line}`);
@@ -55,10 +55,25 @@ async function main() {
   });
   if (seeded.booksCreated > 0) log(`seeded ${seeded.booksCreated} sample books`);
 
-  for (const name of PROCESSES) {
+  const host = config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST;
+  const urls: Record<string, string> = {
+    ...config.serviceUrls,
+    gateway: `http://${host}:${config.GATEWAY_PORT}`,
+  };
+  const processes: { name: string; env: NodeJS.ProcessEnv }[] = Object.keys(SERVICES).map((name) => ({
+    name,
+    env,
+  }));
+  for (const service of Object.keys(WORKERS)) {
+    const port = await freePort();
+    urls[`${service}-worker`] = `http://${host}:${port}`;
+    processes.push({ name: `${service}-worker`, env: { ...env, WORKER_PORT: String(port) } });
+  }
+  for (const { name, env: processEnv } of processes) {
     const child = spawn(process.execPath, ['--enable-source-maps', serviceEntry, name], {
-      env,
-      stdio: 'inherit',
+      env: processEnv,
+      // The IPC channel lets a child notice this process is gone, however it ended.
+      stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
     });
     children.set(name, child);
     child.on('exit', (code, signal) => {
@@ -69,20 +84,18 @@ async function main() {
       }
     });
   }
-  const urls = {
-    ...config.serviceUrls,
-    gateway: `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${config.GATEWAY_PORT}`,
-  };
   await Promise.all(Object.entries(urls).map(([name, url]) => waitUntilReady(name, url)));
 
   log('Bindery is running:');
-  log(`  gateway   ${urls.gateway}/trpc   (the API; health at ${urls.gateway}/readyz)`);
-  for (const name of ['users', 'auth', 'catalog'] as const)
-    log(`  ${name.padEnd(9)} ${urls[name]}   (internal)`);
+  log(`  gateway        ${urls.gateway}/trpc   (the API; health at ${urls.gateway}/readyz)`);
+  for (const name of Object.keys(SERVICES).filter((service) => service !== 'gateway')) {
+    log(`  ${name.padEnd(14)} ${urls[name]}   (internal)`);
+  }
+  log(`  workers        ${Object.keys(WORKERS).join(', ')}`);
   if (seeded.generatedPassword) {
-    log(`  admin     ${seeded.adminEmail} / ${seeded.generatedPassword}   (generated now, shown once)`);
+    log(`  admin          ${seeded.adminEmail} / ${seeded.generatedPassword}   (generated now, shown once)`);
   } else {
-    log(`  admin     ${seeded.adminEmail}`);
+    log(`  admin          ${seeded.adminEmail}`);
   }
   log('Press Ctrl-C to stop.');
 }
@@ -187,8 +200,10 @@ async function stop(exitCode: number) {
   if (stopping) return;
   stopping = true;
   log('stopping…');
-  // The gateway first, so no new work reaches the services while they drain.
-  for (const name of ['gateway', 'users', 'auth', 'catalog']) await terminate(name);
+  // The gateway first, so no new work arrives; then the workers finish their jobs; then the services.
+  await terminate('gateway');
+  await Promise.all(Object.keys(WORKERS).map((service) => terminate(`${service}-worker`)));
+  await Promise.all(Object.keys(SERVICES).map((name) => terminate(name)));
   for (const cleanup of cleanups.reverse()) {
     try {
       await cleanup();

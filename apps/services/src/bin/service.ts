@@ -1,24 +1,28 @@
 import { ConfigError, closeOnSignals, createLogger, loadKeys } from '@bindery/runtime';
-import { startAuth } from '../auth/main';
-import { startCatalog } from '../catalog/main';
 import { loadServiceConfig } from '../config';
-import { startGateway } from '../gateway/main';
-import { startUsers } from '../users/main';
+import { SERVICES, WORKERS } from '../processes';
 
-/** `node dist/bin/service.js <users|auth|catalog|gateway>`: one Bindery process. */
-const starters = { users: startUsers, auth: startAuth, catalog: startCatalog, gateway: startGateway };
-const name = process.argv[2] as keyof typeof starters;
+/**
+ * One Bindery process: `node dist/bin/service.js <service>` for a service or the gateway,
+ * `node dist/bin/service.js <service>-worker` for a service's queue workers.
+ */
+const name = process.argv[2] ?? '';
+const worker = name.endsWith('-worker');
+const starters: Record<string, (typeof SERVICES)[keyof typeof SERVICES]> = worker ? WORKERS : SERVICES;
+const start = starters[worker ? name.slice(0, -'-worker'.length) : name];
 
 try {
-  const start = starters[name];
-  if (!start) throw new ConfigError(`Name the process to start: one of ${Object.keys(starters).join(', ')}`);
+  if (!start) {
+    const names = [...Object.keys(SERVICES), ...Object.keys(WORKERS).map((service) => `${service}-worker`)];
+    throw new ConfigError(`Name the process to start: one of ${names.join(', ')}`);
+  }
   const config = loadServiceConfig();
   const keys = await loadKeys({ dataDir: config.BINDERY_DATA_DIR });
-  const service = await start(config, keys);
-  closeOnSignals(service.close, createLogger({ service: name, instance: config.INSTANCE_ID }));
+  const running = await start(config, keys);
+  closeOnSignals(running.close, createLogger({ service: name, instance: config.INSTANCE_ID }));
 } catch (error) {
   if (error instanceof ConfigError) {
-    console.error(`${name ?? 'bindery'}: ${error.message}`);
+    console.error(`${name || 'bindery'}: ${error.message}`);
     process.exit(78);
   }
   throw error;

@@ -67,3 +67,13 @@ export async function countBooks(db: CatalogDb): Promise<number> {
   const [row] = await db.select({ count: sql<number>`count(*)::int` }).from(catalog.books);
   return row?.count ?? 0;
 }
+
+export async function adjustStock(db: CatalogDb, id: string, delta: number): Promise<Book> {
+  const [row] = await db
+    .update(catalog.books)
+    .set({ stock: sql`${catalog.books.stock} + ${delta}`, updatedAt: sql`now()` })
+    .where(eq(catalog.books.id, id))
+    .returning();
+  if (!row) throw notFound(`Book ${id}`);
+  return toBook(row);
+}

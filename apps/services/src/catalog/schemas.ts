@@ -13,6 +13,17 @@ const stock = z.int('must be a whole number').min(0, 'must not be negative').max
 
 export const bookIdInput = z.strictObject({ id: z.uuid('must be a book id') });
 
+export const bookIdsInput = z.strictObject({ ids: z.array(z.uuid('must be a book id')).max(100) });
+
+export const adjustStockInput = z.strictObject({
+  id: z.uuid('must be a book id'),
+  delta: z
+    .int('must be a whole number')
+    .min(-1_000_000)
+    .max(1_000_000)
+    .refine((value) => value !== 0, 'must not be zero'),
+});
+
 export const createBookInput = z.strictObject({
   title,
   author,

@@ -1,5 +1,5 @@
 import { notFound, type Role } from '@bindery/api';
-import { containsPattern, type Database, newestFirst, toPage, users } from '@bindery/db';
+import { containsPattern, type Database, newestFirst, toPage, users, writeEvent } from '@bindery/db';
 import { arrayContains, eq, ilike, or, sql } from 'drizzle-orm';
 import type { z } from 'zod';
 import { resumeAfter } from '../pagination';
@@ -17,12 +17,25 @@ export function toUser(row: UserRow): User {
   };
 }
 
+export const usersEventTables = { outbox: users.outbox, processedEvents: users.processedEvents };
+
+/** Inserts a user; with `announce`, also its `user.created` event (call it in a transaction). */
 export async function insertUser(
   db: UsersDb,
   input: Omit<z.output<typeof createUserInput>, 'password'>,
+  announce?: { requestId: string },
 ): Promise<User> {
   const [row] = await db.insert(users.users).values(input).returning();
-  return toUser(row!);
+  const user = toUser(row!);
+  if (announce) {
+    await writeEvent(db, usersEventTables, {
+      type: 'user.created',
+      aggregateId: user.id,
+      payload: { userId: user.id, email: user.email, name: user.name },
+      context: announce,
+    });
+  }
+  return user;
 }
 
 export async function findUserById(db: UsersDb, id: string): Promise<User | null> {

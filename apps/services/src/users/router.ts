@@ -23,7 +23,7 @@ export function createUsersRouter({ db, auth }: UsersDeps) {
         // The credential is stored by the auth service inside this transaction: if auth refuses or
         // cannot be reached, the user is rolled back and nothing is left half-created.
         return db.transaction(async (tx) => {
-          const user = await insertUser(tx, profile);
+          const user = await insertUser(tx, profile, { requestId: ctx.requestId });
           if (password) {
             await auth(ctx).auth.credentials.set.mutate({ userId: user.id, password });
           }
@@ -57,7 +57,7 @@ export function createUsersRouter({ db, auth }: UsersDeps) {
         byEmail: serviceProcedure('auth')
           .input(z.strictObject({ email }))
           .query(({ input }) => findUserByEmail(db, input.email)),
-        byId: serviceProcedure('auth')
+        byId: serviceProcedure('auth', 'orders', 'notifications')
           .input(userIdInput)
           .query(({ input }) => getUser(db, input.id)),
       }),

@@ -5,17 +5,18 @@ import { join } from 'node:path';
 import { type BinderyClient, createBinderyClient } from '@bindery/client';
 import { createTestDatabase } from '@bindery/db/testing';
 import { type Keys, loadKeys, type RunningService } from '@bindery/runtime';
+import { Redis } from 'ioredis';
 import postgres from 'postgres';
-import { startAuth } from '../../src/auth/main';
-import { startCatalog } from '../../src/catalog/main';
 import { loadServiceConfig, type ServiceConfig } from '../../src/config';
-import { startGateway } from '../../src/gateway/main';
+import { SERVICES, type ServiceProcess, WORKERS, type WorkerProcess } from '../../src/processes';
 import { seed } from '../../src/seed';
-import { startUsers } from '../../src/users/main';
 
 export interface TestPlatform {
   gatewayUrl: string;
-  services: Record<'users' | 'auth' | 'catalog', RunningService>;
+  services: Record<Exclude<ServiceProcess, 'gateway'>, RunningService>;
+  workers: Record<WorkerProcess, RunningService>;
+  /** Starts a worker again after a test stopped it. */
+  restartWorker(name: WorkerProcess): Promise<RunningService>;
   config: ServiceConfig;
   keys: Keys;
   databaseUrl: string;
@@ -23,7 +24,9 @@ export interface TestPlatform {
   /** A client through the gateway, as `token` (anonymous without one). */
   client(token?: string | null): BinderyClient;
   /** Rows in a service's table, read straight from Postgres to prove what a call did or did not change. */
-  countRows(table: 'users.users' | 'auth.credentials' | 'auth.api_tokens' | 'catalog.books'): Promise<number>;
+  countRows(table: string): Promise<number>;
+  /** Runs SQL against the platform's database, for assertions. */
+  sql: postgres.Sql;
   /** Signs in through the gateway and returns a client holding the access token. */
   signIn(email: string, password: string): Promise<{ client: BinderyClient; accessToken: string }>;
   close(): Promise<void>;
@@ -41,26 +44,43 @@ export async function startTestPlatform(env: Record<string, string> = {}): Promi
     BINDERY_DATA_DIR: dataDir,
     REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
     REDIS_KEY_PREFIX: `bindery-test:${randomBytes(6).toString('hex')}:`,
-    GATEWAY_PORT: '0',
-    USERS_PORT: '0',
-    AUTH_PORT: '0',
-    CATALOG_PORT: '0',
+    ...Object.fromEntries(
+      ['GATEWAY', 'USERS', 'AUTH', 'CATALOG', 'ORDERS', 'BILLING', 'NOTIFICATIONS'].map((name) => [
+        `${name}_PORT`,
+        '0',
+      ]),
+    ),
+    OUTBOX_POLL_MS: '20',
+    PAYMENT_SANDBOX_LATENCY_MS: '5',
     ...env,
   });
   const keys = await loadKeys({ dataDir, env: {} });
   const admin = { email: 'admin@bindery.test', password: 'correct horse battery staple' };
-  const users = await startUsers(config, keys);
-  const auth = await startAuth(config, keys);
-  const catalog = await startCatalog(config, keys);
-  Object.assign(config.serviceUrls, { users: users.url, auth: auth.url, catalog: catalog.url });
-  const gateway = await startGateway(config, keys);
+  const services = {} as TestPlatform['services'];
+  for (const name of Object.keys(SERVICES).filter((service) => service !== 'gateway') as Exclude<
+    ServiceProcess,
+    'gateway'
+  >[]) {
+    services[name] = await SERVICES[name](config, keys);
+    config.serviceUrls[name] = services[name].url;
+  }
+  const gateway = await SERVICES.gateway(config, keys);
+  const workers = {} as TestPlatform['workers'];
+  for (const name of Object.keys(WORKERS) as WorkerProcess[])
+    workers[name] = await WORKERS[name](config, keys);
   await seed(config, admin, { sampleBooks: false });
 
   const sql = postgres(database.url, { max: 2, onnotice: () => {} });
   const client = (token?: string | null) => createBinderyClient({ url: gateway.url, token: token ?? null });
   return {
     gatewayUrl: gateway.url,
-    services: { users, auth, catalog },
+    services,
+    workers,
+    sql,
+    async restartWorker(name) {
+      workers[name] = await WORKERS[name](config, keys);
+      return workers[name];
+    },
     config,
     keys,
     databaseUrl: database.url,
@@ -76,10 +96,27 @@ export async function startTestPlatform(env: Record<string, string> = {}): Promi
     },
     async close() {
       await gateway.close();
-      await Promise.all([users.close(), auth.close(), catalog.close()]);
+      await Promise.all(Object.values(workers).map((worker) => worker.close()));
+      await Promise.all(Object.values(services).map((service) => service.close()));
       await sql.end();
+      await deleteKeys(config.REDIS_URL, config.REDIS_KEY_PREFIX);
       await database.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Removes every Redis key a test platform made. */
+async function deleteKeys(url: string, prefix: string): Promise<void> {
+  const redis = new Redis(url);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      if (keys.length > 0) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    await redis.quit();
+  }
 }

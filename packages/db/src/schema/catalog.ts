@@ -1,5 +1,16 @@
 import { sql } from 'drizzle-orm';
-import { check, index, integer, pgSchema, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import {
+  check,
+  index,
+  integer,
+  jsonb,
+  pgSchema,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+import { eventTables } from './events';
 
 /** Tables owned by the catalog service. */
 export const catalogSchema = pgSchema('catalog');
@@ -24,3 +35,24 @@ export const books = catalogSchema.table(
     check('books_stock_non_negative', sql`${table.stock} >= 0`),
   ],
 );
+
+export const { outbox, processedEvents } = eventTables(catalogSchema);
+
+export const reservationStatus = catalogSchema.enum('reservation_status', [
+  'reserved',
+  'rejected',
+  'released',
+]);
+
+/**
+ * Stock held for one order. Its row also serialises the saga's steps for the order: a release that
+ * arrives before the reservation leaves a `released` row, so the late reservation reserves nothing.
+ */
+export const reservations = catalogSchema.table('reservations', {
+  orderId: uuid().primaryKey(),
+  status: reservationStatus().notNull(),
+  items: jsonb().$type<{ bookId: string; quantity: number }[]>().notNull(),
+  reason: text(),
+  createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  updatedAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
+});

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { index, pgSchema, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { eventTables } from './events';
 
 /** Tables owned by the users service. */
 export const usersSchema = pgSchema('users');
@@ -22,3 +23,5 @@ export const users = usersSchema.table(
     index('users_created_at_id_idx').on(table.createdAt, table.id),
   ],
 );
+
+export const { outbox, processedEvents } = eventTables(usersSchema);

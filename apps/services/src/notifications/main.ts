@@ -1,0 +1,20 @@
+import { createLogger, type Keys, type RunningService, startService } from '@bindery/runtime';
+import type { ServiceConfig } from '../config';
+import { openServiceDatabase } from '../database';
+import { createNotificationsRouter } from './router';
+
+/** Starts the notifications service: the messages sent to users, with their delivery state. */
+export async function startNotifications(config: ServiceConfig, keys: Keys): Promise<RunningService> {
+  const log = createLogger({ service: 'notifications', instance: config.INSTANCE_ID });
+  const database = await openServiceDatabase(config, 'notifications');
+  return startService({
+    name: 'notifications',
+    log,
+    router: createNotificationsRouter({ db: database.db }),
+    internalTokenSecret: keys.internalTokenSecret,
+    host: config.HOST,
+    port: config.NOTIFICATIONS_PORT,
+    readiness: { database: database.ping },
+    onClose: database.close,
+  });
+}

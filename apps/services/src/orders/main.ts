@@ -1,0 +1,37 @@
+import { createPeerClient } from '@bindery/api';
+import { createLogger, type Keys, type RunningService, startService } from '@bindery/runtime';
+import type { CatalogRouter } from '../catalog/router';
+import type { ServiceConfig } from '../config';
+import { openServiceDatabase } from '../database';
+import type { UsersRouter } from '../users/router';
+import { createOrdersRouter } from './router';
+
+/** Starts the orders service: orders, their items and the saga's timeline. */
+export async function startOrders(config: ServiceConfig, keys: Keys): Promise<RunningService> {
+  const log = createLogger({ service: 'orders', instance: config.INSTANCE_ID });
+  const database = await openServiceDatabase(config, 'orders');
+  const peer = { self: 'orders' as const, internalTokenSecret: keys.internalTokenSecret };
+  return startService({
+    name: 'orders',
+    log,
+    router: createOrdersRouter({
+      db: database.db,
+      users: createPeerClient<UsersRouter>({
+        ...peer,
+        target: 'users',
+        baseUrl: () => config.serviceUrls.users,
+      }),
+      catalog: createPeerClient<CatalogRouter>({
+        ...peer,
+        target: 'catalog',
+        baseUrl: () => config.serviceUrls.catalog,
+      }),
+      orderTimeoutMs: config.ORDER_TIMEOUT_MS,
+    }),
+    internalTokenSecret: keys.internalTokenSecret,
+    host: config.HOST,
+    port: config.ORDERS_PORT,
+    readiness: { database: database.ping },
+    onClose: database.close,
+  });
+}
