@@ -1,4 +1,4 @@
-import { type Access, type ProcedureMeta, ROLES } from '@bindery/api';
+import { type Access, describeProcedures, ROLES } from '@bindery/api';
 import type { AnyTRPCRouter } from '@trpc/server';
 import { describe, expect, test } from 'vitest';
 import { createAuthRouter } from '../src/auth/router';
@@ -27,18 +27,11 @@ const routers: Record<string, AnyTRPCRouter> = {
   orders: createOrdersRouter({ db: unused, users: unused, catalog: unused, orderTimeoutMs: 1 }),
   billing: createBillingRouter({ db: unused, provider: unused }),
   notifications: createNotificationsRouter({ db: unused }),
-  system: createSystemRouter({ services: () => ({}) }),
+  system: createSystemRouter({ services: () => ({}), procedures: unused }),
 };
 
 const procedures = Object.entries(routers).flatMap(([namespace, router]) =>
-  Object.entries(
-    router._def.procedures as Record<string, { _def: { type: string; meta?: ProcedureMeta } }>,
-  ).map(([path, procedure]) => ({
-    namespace,
-    path,
-    type: procedure._def.type,
-    access: procedure._def.meta?.access,
-  })),
+  describeProcedures(router).map((procedure) => ({ namespace, ...procedure })),
 );
 
 function describeAccess(access: Access): string {
@@ -97,6 +90,7 @@ describe('every procedure declares its rules', () => {
         "orders.create": "mutation customer|operator|admin",
         "orders.list": "query admin|operator|viewer|customer",
         "system.health": "query admin|operator|viewer",
+        "system.procedures": "query admin|operator|viewer",
         "users.byId": "query admin|operator|viewer|customer",
         "users.create": "mutation admin",
         "users.disable": "mutation admin",

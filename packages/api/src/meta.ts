@@ -28,9 +28,44 @@ export interface ProcedureMeta {
    * @defaultValue 10_000
    */
   timeoutMs?: number;
+  /**
+   * The largest request body a call may send; the gateway and the service refuse larger ones (413).
+   * @defaultValue 1 MiB
+   */
+  maxBodyBytes?: number;
 }
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
+/** A procedure's rules with every default filled in, as a service publishes them at `/procedures`. */
+export interface ProcedureInfo {
+  path: string;
+  type: 'query' | 'mutation' | 'subscription';
+  access: Access | null;
+  idempotent: boolean;
+  timeoutMs: number;
+  maxBodyBytes: number;
+}
+
+/** Every procedure of a router with its rules, read from the router itself. */
+export function describeProcedures(router: { _def: { procedures: object } }): ProcedureInfo[] {
+  return Object.entries(
+    router._def.procedures as Record<string, { _def: { type: ProcedureInfo['type']; meta?: ProcedureMeta } }>,
+  )
+    .map(([path, procedure]) => {
+      const meta = procedure._def.meta ?? {};
+      return {
+        path,
+        type: procedure._def.type,
+        access: meta.access ?? null,
+        idempotent: meta.idempotent ?? procedure._def.type === 'query',
+        timeoutMs: meta.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+        maxBodyBytes: meta.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+      };
+    })
+    .sort((a, b) => a.path.localeCompare(b.path));
+}
 
 /** Whether the caller described by `user`/`service` passes `access`. */
 export function isAllowed(

@@ -1,12 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Context, InternalTokenError, type ServiceName, verifyInternalToken } from '@bindery/api';
+import {
+  type Context,
+  DEFAULT_MAX_BODY_BYTES,
+  describeProcedures,
+  InternalTokenError,
+  type ServiceName,
+  verifyInternalToken,
+} from '@bindery/api';
 import type { AnyTRPCRouter } from '@trpc/server';
 import { TRPCError } from '@trpc/server';
 import { nodeHTTPRequestHandler } from '@trpc/server/adapters/node-http';
 import { collectDefaultMetrics, register } from 'prom-client';
-import { MAX_BODY_BYTES, sendJson } from './http-util';
+import { sendJson } from './http-util';
 import type { Logger } from './logger';
 
 /** Serves `/trpc` itself (the gateway) instead of mounting a router. */
@@ -96,6 +103,9 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
             checks,
           });
         }
+        case '/procedures':
+          // Every procedure with its rules, for the gateway (body limits, timeouts) and the console.
+          return sendJson(res, 200, options.router ? describeProcedures(options.router) : []);
         case '/metrics': {
           const body = await register.metrics();
           res.writeHead(200, { 'content-type': register.contentType });
@@ -140,14 +150,23 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
 
 function routerHandler(options: StartServiceOptions, log: Logger): RequestHandler {
   const router = options.router!;
+  const bodyLimits = new Map(
+    describeProcedures(router).map((procedure) => [procedure.path, procedure.maxBodyBytes]),
+  );
   return (req, res, requestId) => {
     const path = (req.url ?? '/').split('?', 1)[0]!.slice('/trpc/'.length);
+    // A batch may send as much as the most generous of its procedures allows.
+    const maxBodySize = Math.max(
+      ...safeDecode(path)
+        .split(',')
+        .map((procedure) => bodyLimits.get(procedure) ?? DEFAULT_MAX_BODY_BYTES),
+    );
     return nodeHTTPRequestHandler({
       router,
       req,
       res,
       path,
-      maxBodySize: MAX_BODY_BYTES,
+      maxBodySize,
       allowMethodOverride: false,
       createContext: async (): Promise<Context> => {
         const token = /^Bearer (.+)$/.exec(headerValue(req, 'authorization') ?? '')?.[1];
@@ -202,6 +221,14 @@ function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
       timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
     }),
   ]).finally(() => clearTimeout(timer));
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 export function headerValue(req: IncomingMessage, name: string): string | undefined {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   type Caller,
+  DEFAULT_MAX_BODY_BYTES,
   errorItem,
   namespaceOf,
   parseTrpcRequest,
@@ -11,17 +12,11 @@ import {
   type TrpcRequest,
   TrpcRequestError,
 } from '@bindery/api';
-import {
-  BodyTooLargeError,
-  headerValue,
-  MAX_BODY_BYTES,
-  type RequestHandler,
-  readBody,
-  sendJson,
-} from '@bindery/runtime';
+import { BodyTooLargeError, headerValue, type RequestHandler, readBody, sendJson } from '@bindery/runtime';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
 import { Counter } from 'prom-client';
 import type { Authentication } from './authenticate';
+import type { ProcedureDirectory } from './procedure-directory';
 import type { Upstream } from './upstream';
 
 const gatewayCalls = new Counter({
@@ -48,6 +43,7 @@ function traceparentOf(req: IncomingMessage): string {
 export function createTrpcHandler(options: {
   upstreams: ReadonlyMap<string, Upstream>;
   authenticate: (authorization: string | undefined) => Promise<Authentication>;
+  procedures: ProcedureDirectory;
 }): RequestHandler {
   return async (req, res, requestId) => {
     const url = new URL(req.url ?? '/', 'http://gateway');
@@ -61,16 +57,22 @@ export function createTrpcHandler(options: {
     };
 
     let request: TrpcRequest;
+    let maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
     try {
+      if (req.method === 'POST') {
+        await options.procedures.refresh(pathsForErrors.map(namespaceOf));
+        maxBodyBytes = options.procedures.maxBodyBytes(pathsForErrors);
+      }
       request = parseTrpcRequest({
         method: req.method ?? 'GET',
         procedurePaths,
         searchParams: url.searchParams,
-        body: req.method === 'POST' ? await readJsonBody(req) : undefined,
+        body: req.method === 'POST' ? await readJsonBody(req, maxBodyBytes) : undefined,
       });
     } catch (error) {
-      if (error instanceof BodyTooLargeError)
-        return fail('PAYLOAD_TOO_LARGE', `The body exceeds ${MAX_BODY_BYTES} bytes`);
+      if (error instanceof BodyTooLargeError) {
+        return fail('PAYLOAD_TOO_LARGE', `The body exceeds ${maxBodyBytes} bytes`);
+      }
       if (error instanceof TrpcRequestError) return fail(error.code, error.message);
       throw error;
     }
@@ -120,8 +122,8 @@ export function createTrpcHandler(options: {
   };
 }
 
-async function readJsonBody(req: IncomingMessage): Promise<unknown> {
-  const body = await readBody(req, MAX_BODY_BYTES);
+async function readJsonBody(req: IncomingMessage, maxBodyBytes: number): Promise<unknown> {
+  const body = await readBody(req, maxBodyBytes);
   if (body.length === 0) return undefined;
   try {
     return JSON.parse(body.toString('utf8'));

@@ -1,9 +1,15 @@
-import { createAccessTokenVerifier, createPeerClient, type ServiceName } from '@bindery/api';
+import {
+  createAccessTokenVerifier,
+  createPeerClient,
+  describeProcedures,
+  type ServiceName,
+} from '@bindery/api';
 import { createLogger, type Keys, type RunningService, startService } from '@bindery/runtime';
 import type { AuthRouter } from '../auth/router';
 import type { ServiceConfig } from '../config';
 import { createAuthenticator } from './authenticate';
 import { createTrpcHandler } from './handle-trpc';
+import { ProcedureDirectory } from './procedure-directory';
 import { createSystemRouter } from './system-router';
 import { httpUpstream, localUpstream, type Upstream } from './upstream';
 
@@ -28,11 +34,15 @@ export async function startGateway(config: ServiceConfig, keys: Keys): Promise<R
       }),
     ]),
   );
-  upstreams.set('system', localUpstream(createSystemRouter({ services: () => services }), log));
+  const procedures = new ProcedureDirectory(() => services);
+  const systemRouter = createSystemRouter({ services: () => services, procedures: () => procedures });
+  for (const procedure of describeProcedures(systemRouter)) procedures.add(procedure);
+  upstreams.set('system', localUpstream(systemRouter, log));
 
   const verifyAccessToken = await createAccessTokenVerifier(keys.accessTokenPublicKeyPem);
   const handleTrpc = createTrpcHandler({
     upstreams,
+    procedures,
     authenticate: createAuthenticator({
       verifyAccessToken,
       apiTokenCacheMs: config.GATEWAY_API_TOKEN_CACHE_MS,

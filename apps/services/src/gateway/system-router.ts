@@ -1,4 +1,4 @@
-import { roleProcedure, router, STAFF_ROLES } from '@bindery/api';
+import { type ProcedureInfo, roleProcedure, router, STAFF_ROLES } from '@bindery/api';
 
 export interface InstanceHealth {
   service: string;
@@ -36,9 +36,21 @@ export async function probeReadiness(
   }
 }
 
-export function createSystemRouter(deps: { services: () => Record<string, string> }) {
+export function createSystemRouter(deps: {
+  services: () => Record<string, string>;
+  procedures: () => { refresh(): Promise<void>; all(): ProcedureInfo[] };
+}) {
   return router({
     system: router({
+      /**
+       * Every procedure of the API with who may call it, whether it is idempotent, its timeout and
+       * body limit: the console shapes itself from the same rules the services enforce.
+       */
+      procedures: roleProcedure(...STAFF_ROLES).query(async (): Promise<ProcedureInfo[]> => {
+        const directory = deps.procedures();
+        await directory.refresh();
+        return directory.all();
+      }),
       /** Every service's readiness, as the gateway sees it now. */
       health: roleProcedure(...STAFF_ROLES).query(async () => {
         const instances = await Promise.all(
