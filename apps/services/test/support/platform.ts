@@ -14,7 +14,8 @@ import { seed } from '../../src/seed';
 export interface TestPlatform {
   gatewayUrl: string;
   services: Record<Exclude<ServiceProcess, 'gateway'>, RunningService>;
-  workers: Record<WorkerProcess, RunningService>;
+  /** The queue workers running in this process (see `options.workers`). */
+  workers: Partial<Record<WorkerProcess, RunningService>>;
   /** Starts a worker again after a test stopped it. */
   restartWorker(name: WorkerProcess): Promise<RunningService>;
   config: ServiceConfig;
@@ -36,7 +37,13 @@ export interface TestPlatform {
  * Every service and the gateway on free ports in this process, on a fresh database of the real
  * PostgreSQL and a private key prefix of the real Redis: test files run in parallel and again.
  */
-export async function startTestPlatform(env: Record<string, string> = {}): Promise<TestPlatform> {
+export async function startTestPlatform(
+  env: Record<string, string> = {},
+  options: {
+    /** Which queue workers to run in this process; tests that run workers as processes pass fewer. */
+    workers?: WorkerProcess[];
+  } = {},
+): Promise<TestPlatform> {
   const database = await createTestDatabase();
   const dataDir = mkdtempSync(join(tmpdir(), 'bindery-test-'));
   const config = loadServiceConfig({
@@ -78,8 +85,9 @@ export async function startTestPlatform(env: Record<string, string> = {}): Promi
     workers,
     sql,
     async restartWorker(name) {
-      workers[name] = await WORKERS[name](config, keys);
-      return workers[name];
+      const worker = await WORKERS[name](config, keys);
+      workers[name] = worker;
+      return worker;
     },
     config,
     keys,
@@ -96,7 +104,7 @@ export async function startTestPlatform(env: Record<string, string> = {}): Promi
     },
     async close() {
       await gateway.close();
-      await Promise.all(Object.values(workers).map((worker) => worker.close()));
+      await Promise.all(Object.values(workers).map((worker) => worker?.close()));
       await Promise.all(Object.values(services).map((service) => service.close()));
       await sql.end();
       await deleteKeys(config.REDIS_URL, config.REDIS_KEY_PREFIX);
