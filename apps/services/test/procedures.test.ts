@@ -27,7 +27,7 @@ const routers: Record<string, AnyTRPCRouter> = {
   orders: createOrdersRouter({ db: unused, users: unused, catalog: unused, orderTimeoutMs: 1 }),
   billing: createBillingRouter({ db: unused, provider: unused }),
   notifications: createNotificationsRouter({ db: unused }),
-  system: createSystemRouter({ services: () => ({}), procedures: unused }),
+  system: createSystemRouter({ services: () => ({}), procedures: unused, queues: unused }),
 };
 
 const procedures = Object.entries(routers).flatMap(([namespace, router]) =>
@@ -91,6 +91,10 @@ describe('every procedure declares its rules', () => {
         "orders.list": "query admin|operator|viewer|customer",
         "system.health": "query admin|operator|viewer",
         "system.procedures": "query admin|operator|viewer",
+        "system.queues.failed": "query admin|operator|viewer",
+        "system.queues.list": "query admin|operator|viewer",
+        "system.queues.remove": "mutation operator|admin",
+        "system.queues.retry": "mutation operator|admin",
         "users.byId": "query admin|operator|viewer|customer",
         "users.create": "mutation admin",
         "users.disable": "mutation admin",

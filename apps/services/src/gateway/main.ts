@@ -10,6 +10,7 @@ import type { ServiceConfig } from '../config';
 import { createAuthenticator } from './authenticate';
 import { createTrpcHandler } from './handle-trpc';
 import { ProcedureDirectory } from './procedure-directory';
+import { QueueInspector } from './queues';
 import { createSystemRouter } from './system-router';
 import { httpUpstream, localUpstream, type Upstream } from './upstream';
 
@@ -35,7 +36,8 @@ export async function startGateway(config: ServiceConfig, keys: Keys): Promise<R
     ]),
   );
   const procedures = new ProcedureDirectory(() => services);
-  const systemRouter = createSystemRouter({ services: () => services, procedures: () => procedures });
+  const queues = new QueueInspector({ redisUrl: config.REDIS_URL, prefix: `${config.REDIS_KEY_PREFIX}bull` });
+  const systemRouter = createSystemRouter({ services: () => services, procedures: () => procedures, queues });
   for (const procedure of describeProcedures(systemRouter)) procedures.add(procedure);
   upstreams.set('system', localUpstream(systemRouter, log));
 
@@ -61,5 +63,7 @@ export async function startGateway(config: ServiceConfig, keys: Keys): Promise<R
     internalTokenSecret: keys.internalTokenSecret,
     host: config.HOST,
     port: config.GATEWAY_PORT,
+    readiness: { redis: () => queues.ping() },
+    onClose: () => queues.close(),
   });
 }
