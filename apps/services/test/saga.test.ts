@@ -1,3 +1,4 @@
+import { createBinderyClient } from '@bindery/client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { codeOf, createAccount, type TestAccount } from './support/accounts';
 import { eventually, settled } from './support/orders';
@@ -66,6 +67,34 @@ describe('the order saga', () => {
       transport: 'outbox',
       attempts: 1,
     });
+  });
+
+  test('every event of the saga carries the trace context and request id of the call that started it', async () => {
+    const item = await book(2);
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const traced = createBinderyClient({
+      url: platform.gatewayUrl,
+      token: customer.accessToken,
+      headers: { traceparent, 'x-request-id': 'req-traced-order' },
+    });
+    const order = await traced.orders.create.mutate({
+      items: [{ bookId: item.id, quantity: 1 }],
+      idempotencyKey: key(),
+    });
+    expect((await settled(customer.client, order.id)).status).toBe('CONFIRMED');
+    const contexts = await platform.sql<
+      { type: string; context: { traceparent?: string; requestId?: string } }[]
+    >`
+      select type, context from orders.outbox where aggregate_id = ${order.id}
+      union all select type, context from catalog.outbox where aggregate_id = ${order.id}
+      union all select type, context from billing.outbox where aggregate_id = ${order.id}`;
+    expect(contexts.map((row) => row.type).sort()).toEqual([
+      'order.confirmed',
+      'order.created',
+      'payment.captured',
+      'stock.reserved',
+    ]);
+    for (const row of contexts) expect(row.context).toEqual({ traceparent, requestId: 'req-traced-order' });
   });
 
   test('a declined card ends FAILED with the reason, and the stock released', async () => {

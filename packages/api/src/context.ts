@@ -5,5 +5,7 @@ import type { Caller } from './roles';
 export interface Context {
   caller: Caller;
   requestId: string;
+  /** The W3C trace context of the call (`traceparent`), passed on to peers and to the events it causes. */
+  traceparent?: string | undefined;
   log: Logger;
 }

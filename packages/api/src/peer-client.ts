@@ -10,6 +10,7 @@ import type { Caller, ServiceName, UserIdentity } from './roles';
 export interface OnBehalfOf {
   caller: { user: UserIdentity | null; ip: string | null };
   requestId: string;
+  traceparent?: string | undefined;
 }
 
 export interface PeerClientOptions {
@@ -52,6 +53,7 @@ export function createPeerClient<TRouter extends AnyRouter>(
               requestId: onBehalfOf.requestId,
             })}`,
             'x-request-id': onBehalfOf.requestId,
+            ...(onBehalfOf.traceparent ? { traceparent: onBehalfOf.traceparent } : {}),
           }),
         }),
       ],

@@ -183,7 +183,12 @@ function routerHandler(options: StartServiceOptions, log: Logger): RequestHandle
             options.name as ServiceName,
           );
           const id = claims.requestId || requestId;
-          return { caller: claims.caller, requestId: id, log: log.child({ requestId: id }) };
+          return {
+            caller: claims.caller,
+            requestId: id,
+            traceparent: headerValue(req, 'traceparent'),
+            log: log.child({ requestId: id }),
+          };
         } catch (error) {
           const reason = error instanceof InternalTokenError ? error.message : 'internal token invalid';
           throw new TRPCError({ code: 'UNAUTHORIZED', message: reason });

@@ -118,6 +118,7 @@ export function localUpstream(router: AnyTRPCRouter, log: Logger): Upstream {
         createContext: async (): Promise<Context> => ({
           caller: request.caller,
           requestId: request.requestId,
+          traceparent: request.traceparent,
           log: log.child({ requestId: request.requestId }),
         }),
         onError: ({ error, path }) => {

@@ -76,7 +76,7 @@ export function createOrdersRouter({ db, users, catalog, orderTimeoutMs }: Order
           items,
           paymentToken: input.paymentToken,
           deadlineAt: new Date(Date.now() + orderTimeoutMs),
-          context: { requestId: ctx.requestId },
+          context: { requestId: ctx.requestId, ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}) },
         });
       }),
       /** Staff read any order; customers only their own. */
@@ -109,7 +109,13 @@ export function createOrdersRouter({ db, users, catalog, orderTimeoutMs }: Order
             to: 'CANCELLED',
             step: 'cancelled',
             reason: `by ${ctx.user.id === order.userId ? 'the customer' : 'an operator'}`,
-            event: { type: 'order.cancelled', context: { requestId: ctx.requestId } },
+            event: {
+              type: 'order.cancelled',
+              context: {
+                requestId: ctx.requestId,
+                ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}),
+              },
+            },
           }),
         );
         if (!cancelled) assertCancellable(await getOrder(db, order.id));

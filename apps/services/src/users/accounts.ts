@@ -23,7 +23,7 @@ export const usersEventTables = { outbox: users.outbox, processedEvents: users.p
 export async function insertUser(
   db: UsersDb,
   input: Omit<z.output<typeof createUserInput>, 'password'>,
-  announce?: { requestId: string },
+  announce?: { requestId: string; traceparent?: string },
 ): Promise<User> {
   const [row] = await db.insert(users.users).values(input).returning();
   const user = toUser(row!);

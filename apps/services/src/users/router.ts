@@ -23,7 +23,10 @@ export function createUsersRouter({ db, auth }: UsersDeps) {
         // The credential is stored by the auth service inside this transaction: if auth refuses or
         // cannot be reached, the user is rolled back and nothing is left half-created.
         return db.transaction(async (tx) => {
-          const user = await insertUser(tx, profile, { requestId: ctx.requestId });
+          const user = await insertUser(tx, profile, {
+            requestId: ctx.requestId,
+            ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}),
+          });
           if (password) {
             await auth(ctx).auth.credentials.set.mutate({ userId: user.id, password });
           }
