@@ -15,6 +15,8 @@ export const serviceEnv = {
   DATABASE_URL: optionalUrl(),
   /** Set by `npm start` when DATABASE_URL points at the embedded database served over the wire. */
   DATABASE_SHARED_SESSION: flag,
+  /** Connections each process keeps to PostgreSQL. */
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
   REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
   /** Prefix of every Redis key, so deployments and test runs can share one Redis. */
   REDIS_KEY_PREFIX: z.string().default('bindery:'),

@@ -1,11 +1,15 @@
 import { roleProcedure, router, STAFF_ROLES, serviceProcedure } from '@bindery/api';
 import type { catalog, Database } from '@bindery/db';
+import type { Queue } from 'bullmq';
 import { adjustStock, createBook, deleteBook, getBook, listBooks, updateBook } from './books';
+import { type BookImportJobData, bookImportStatus, enqueueBookImport, IMPORT_MAX_BODY_BYTES } from './import';
 import {
   adjustStockInput,
   bookIdInput,
   bookIdsInput,
   createBookInput,
+  importBooksInput,
+  importStatusInput,
   listBooksInput,
   updateBookInput,
 } from './schemas';
@@ -14,8 +18,12 @@ import { booksForPricing } from './stock';
 const reader = roleProcedure(...STAFF_ROLES, 'customer');
 const writer = roleProcedure('admin', 'operator');
 
-export function createCatalogRouter(deps: { db: Database<typeof catalog> }) {
-  const { db } = deps;
+export function createCatalogRouter(deps: {
+  db: Database<typeof catalog>;
+  /** Where `books.import` queues CSV imports for the catalog worker. */
+  imports: Queue<BookImportJobData>;
+}) {
+  const { db, imports } = deps;
   return router({
     catalog: router({
       books: router({
@@ -28,6 +36,19 @@ export function createCatalogRouter(deps: { db: Database<typeof catalog> }) {
         adjustStock: writer
           .input(adjustStockInput)
           .mutation(({ input }) => adjustStock(db, input.id, input.delta)),
+        /**
+         * Queues an import of up to 100,000 rows (`title,author,isbn,priceCents,stock`); a file that
+         * cannot be imported as a whole is refused with nothing queued. Rows are matched by ISBN,
+         * else by title and author, so importing a file again creates no book twice.
+         */
+        import: writer
+          .meta({ maxBodyBytes: IMPORT_MAX_BODY_BYTES })
+          .input(importBooksInput)
+          .mutation(({ input }) => enqueueBookImport(imports, input.csv)),
+        /** Progress of an import, then its counts and rejected rows: for an hour after it completes, a week after it fails. */
+        importStatus: writer
+          .input(importStatusInput)
+          .query(({ input }) => bookImportStatus(imports, input.jobId)),
       }),
       internal: router({
         /** For the orders service: title, current price and stock of the books in an order. */

@@ -50,6 +50,11 @@ export const listBooksInput = z
   })
   .default({ limit: 20 });
 
+/** A CSV of books to import; its header and rows are checked by `readBookCsv` (see import.ts). */
+export const importBooksInput = z.strictObject({ csv: z.string().min(1, 'must not be empty') });
+
+export const importStatusInput = z.strictObject({ jobId: z.uuid('must be an import job id') });
+
 export const bookOutput = z.object({
   id: z.uuid(),
   title: z.string(),

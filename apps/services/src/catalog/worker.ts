@@ -1,10 +1,12 @@
 import type { Keys, RunningService } from '@bindery/runtime';
+import type { Job } from 'bullmq';
 import type { ServiceConfig } from '../config';
 import { openServiceDatabase } from '../database';
 import { startWorkers, typedHandlers } from '../worker-host';
+import { BOOK_IMPORT_QUEUE, type BookImportJobData, runBookImport } from './import';
 import { catalogEventTables, releaseStock, reserveStock } from './stock';
 
-/** The catalog's background work: stock reservations for the order saga, and its outbox relay. */
+/** The catalog's background work: stock reservations for the order saga, its outbox relay, and book imports. */
 export async function startCatalogWorkers(config: ServiceConfig, keys: Keys): Promise<RunningService> {
   const database = await openServiceDatabase(config, 'catalog');
   const { db } = database;
@@ -15,6 +17,14 @@ export async function startCatalogWorkers(config: ServiceConfig, keys: Keys): Pr
       'order.failed': (event) => releaseStock(db, event),
       'order.cancelled': (event) => releaseStock(db, event),
     }),
+    // One import at a time per worker: each is a long run of large transactions.
+    queues: [
+      {
+        name: BOOK_IMPORT_QUEUE,
+        handle: (job) => runBookImport(db, job as Job<BookImportJobData>),
+        concurrency: 1,
+      },
+    ],
     readiness: { database: database.ping },
     onClose: database.close,
   });

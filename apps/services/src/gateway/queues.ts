@@ -46,7 +46,7 @@ export class QueueInspector {
       attempts: job.opts.attempts ?? 1,
       timestamp: new Date(job.timestamp).toISOString(),
       finishedOn: job.finishedOn ? new Date(job.finishedOn).toISOString() : null,
-      data: job.data,
+      data: abbreviate(job.data),
     }));
   }
 
@@ -77,4 +77,15 @@ export class QueueInspector {
     await Promise.all([...this.queues.values()].map((queue) => queue.close()));
     await this.redis.quit();
   }
+}
+
+/** Job data as diagnosis needs it: long strings (an import's CSV) cut to their first 200 characters. */
+function abbreviate(value: unknown): unknown {
+  if (typeof value === 'string')
+    return value.length > 200 ? `${value.slice(0, 200)}… (${value.length} characters)` : value;
+  if (Array.isArray(value)) return value.slice(0, 50).map(abbreviate);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, entry]) => [key, abbreviate(entry)]));
+  }
+  return value;
 }

@@ -58,6 +58,8 @@ export async function startTestPlatform(
       ]),
     ),
     OUTBOX_POLL_MS: '20',
+    // Test files run in parallel against one PostgreSQL (100 connections): keep each platform small.
+    DATABASE_POOL_SIZE: '2',
     PAYMENT_SANDBOX_LATENCY_MS: '5',
     ...env,
   });

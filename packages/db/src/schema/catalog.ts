@@ -30,6 +30,13 @@ export const books = catalogSchema.table(
   },
   (table) => [
     uniqueIndex('books_isbn_unique').on(table.isbn),
+    /**
+     * A book without an ISBN is known by its title and author, ignoring case: the key that lets a
+     * CSV import run again without creating the same book twice.
+     */
+    uniqueIndex('books_title_author_unique')
+      .on(sql`lower(${table.title})`, sql`lower(${table.author})`)
+      .where(sql`${table.isbn} is null`),
     index('books_created_at_id_idx').on(table.createdAt, table.id),
     check('books_price_cents_non_negative', sql`${table.priceCents} >= 0`),
     check('books_stock_non_negative', sql`${table.stock} >= 0`),

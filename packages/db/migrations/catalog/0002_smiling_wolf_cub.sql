@@ -1,0 +1,1 @@
+CREATE UNIQUE INDEX "books_title_author_unique" ON "catalog"."books" USING btree (lower("title"),lower("author")) WHERE "catalog"."books"."isbn" is null;
