@@ -47,12 +47,39 @@ const PG_CLIENT_ERRORS: Record<string, { code: TRPCError['code']; describe: (pg:
     '22003': { code: 'BAD_REQUEST', describe: () => 'A number is out of range' },
     '22001': { code: 'BAD_REQUEST', describe: () => 'A value is too long' },
     '40001': { code: 'CONFLICT', describe: () => 'The record changed concurrently; try again' },
+    '40P01': { code: 'CONFLICT', describe: () => 'The record changed concurrently; try again' },
+    // The database cannot serve now (too many connections, shutting down): the caller may retry.
+    '53300': { code: 'SERVICE_UNAVAILABLE', describe: () => 'The database is busy; try again' },
+    '57P01': { code: 'SERVICE_UNAVAILABLE', describe: () => 'The database is restarting; try again' },
+    '57P03': { code: 'SERVICE_UNAVAILABLE', describe: () => 'The database is starting; try again' },
   };
+
+/** Network errors on the way to the database: the caller may retry. */
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  'CONNECT_TIMEOUT',
+]);
 
 function conflictMessage(detail: string): string {
   // PostgreSQL says `Key (lower(email))=(a@b.c) already exists.`; name the field, never echo the value.
   const key = /Key \((?:lower\()?([\w, ]+?)\)?\)=/.exec(detail)?.[1];
   return key ? `A record with this ${key} already exists` : 'A record with these values already exists';
+}
+
+function hasCode(error: unknown, codes: ReadonlySet<string>): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && typeof current === 'object' && current !== null; depth++) {
+    const { code, cause } = current as { code?: unknown; cause?: unknown };
+    if (typeof code === 'string' && codes.has(code)) return true;
+    current = cause;
+  }
+  return false;
 }
 
 /** Finds a PostgreSQL error (postgres.js, PGlite, or wrapped by drizzle) in a cause chain. */
@@ -61,7 +88,7 @@ function findPgError(error: unknown): PgErrorFields | null {
   let current: unknown = error;
   for (let depth = 0; depth < 5 && typeof current === 'object' && current !== null; depth++) {
     const candidate = current as Record<string, unknown>;
-    if (typeof candidate.code === 'string' && /^[0-9A-Z]{5}$/.test(candidate.code)) {
+    if (typeof candidate.code === 'string' && /^(?=.*\d)[0-9A-Z]{5}$/.test(candidate.code)) {
       return {
         code: candidate.code,
         detail: text(candidate.detail),
@@ -82,7 +109,15 @@ function findPgError(error: unknown): PgErrorFields | null {
 export function toClientError(error: unknown): TRPCError | null {
   if (error instanceof TRPCClientError) return fromPeerError(error);
   const pg = findPgError(error);
-  if (!pg) return null;
+  if (!pg) {
+    return hasCode(error, UNREACHABLE)
+      ? new TRPCError({
+          code: 'SERVICE_UNAVAILABLE',
+          message: 'The database is unavailable; try again',
+          cause: error,
+        })
+      : null;
+  }
   const known = PG_CLIENT_ERRORS[pg.code];
   return known ? new TRPCError({ code: known.code, message: known.describe(pg), cause: error }) : null;
 }

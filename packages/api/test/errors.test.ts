@@ -225,12 +225,27 @@ describe('toClientError with errors from the real PostgreSQL', () => {
   });
 });
 
+describe('toClientError with a database that cannot be reached', () => {
+  test.each([
+    ['a refused connection', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })],
+    [
+      'a broken pipe (five capital letters, not an SQLSTATE)',
+      Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }),
+    ],
+    ['postgres.js losing its connection', Object.assign(new Error('closed'), { code: 'CONNECTION_CLOSED' })],
+    [
+      'too many clients (53300)',
+      Object.assign(new Error('sorry, too many clients already'), { code: '53300' }),
+    ],
+  ])('%s is SERVICE_UNAVAILABLE, which the caller may retry', (_, error) => {
+    expect(toClientError({ cause: error })?.code).toBe('SERVICE_UNAVAILABLE');
+  });
+});
+
 describe('toClientError with anything else', () => {
   test.each([
     ['a plain Error', new Error('boom')],
     ['a TRPCError', new TRPCError({ code: 'NOT_FOUND' })],
-    ['a network error', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })],
-    ['a five-letter system error code', Object.assign(new Error('write EPIPE'), { code: 'EPIPE' })],
     ['a lower-case five-character code', { code: 'abcde' }],
     ['a numeric code', { code: 23505 }],
     ['a string', '23505'],

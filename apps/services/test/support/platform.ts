@@ -75,8 +75,9 @@ export async function startTestPlatform(
   }
   const gateway = await SERVICES.gateway(config, keys);
   const workers = {} as TestPlatform['workers'];
-  for (const name of Object.keys(WORKERS) as WorkerProcess[])
+  for (const name of options.workers ?? (Object.keys(WORKERS) as WorkerProcess[])) {
     workers[name] = await WORKERS[name](config, keys);
+  }
   await seed(config, admin, { sampleBooks: false });
 
   const sql = postgres(database.url, { max: 2, onnotice: () => {} });
