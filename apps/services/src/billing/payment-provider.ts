@@ -3,7 +3,10 @@ export type ChargeResult =
   | { status: 'captured'; reference: string }
   | { status: 'declined'; code: string; message: string };
 
-/** The processor could not answer now; the same request (same idempotency key) may be retried. */
+/**
+ * The processor refused the request without processing it (as an HTTP 503 from a card processor
+ * does); the same request (same idempotency key) may be retried.
+ */
 export class PaymentProviderUnavailableError extends Error {
   override name = 'PaymentProviderUnavailableError';
 }

@@ -4,7 +4,7 @@ import { TRPCError } from '@trpc/server';
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { BinderyEvent } from '../events';
 import { resumeAfter } from '../pagination';
-import type { PaymentProvider } from './payment-provider';
+import { type ChargeResult, type PaymentProvider, PaymentProviderUnavailableError } from './payment-provider';
 
 export type BillingDb = Database<typeof billing>;
 export const billingEventTables = { outbox: billing.outbox, processedEvents: billing.processedEvents };
@@ -91,11 +91,21 @@ export async function listPayments(
   return toPage(rows, input.limit, (row) => details.find((payment) => payment.id === row.id)!);
 }
 
+/** The provider captured a charge for an order that had ended meanwhile: it must be refunded. */
+class CapturedTooLateError extends Error {
+  override name = 'CapturedTooLateError';
+}
+
 /**
  * Charges an order once its stock is reserved. The unique payment row per order is claimed first
  * (`processing`), so a redelivered event, a second worker or a charge after the order already ended
  * (a `voided` row) never charges twice; the provider is asked with the order as idempotency key, so
  * a retry after a crash mid-charge gets the first answer back.
+ *
+ * A compensation may void the payment while the provider decides. If the provider then captures,
+ * the capture is refunded, and the event counts as handled only in the transaction that records the
+ * refund: a worker that dies in between leaves the event to be delivered again, and the retry asks
+ * the provider again (same key, same answer) and refunds (same refund key, one refund).
  */
 export async function chargeOrder(
   db: BillingDb,
@@ -109,47 +119,62 @@ export async function chargeOrder(
     .values({ orderId, userId, amountCents: totalCents, status: 'processing', provider: provider.name })
     .onConflictDoNothing();
   const [payment] = await db.select().from(billing.payments).where(eq(billing.payments.orderId, orderId));
-  if (payment!.status !== 'processing') {
+  // Settled already, or voided before any charge was asked for (a void marker has no amount).
+  const mayHaveCharged =
+    payment!.status === 'processing' || (payment!.status === 'voided' && payment!.amountCents > 0);
+  if (!mayHaveCharged) {
     await handleOnce(db, billingEventTables, event, async () => {});
     return;
   }
-  const result = await provider.charge({
-    idempotencyKey: `charge-${orderId}`,
-    amountCents: payment!.amountCents,
-    currency: payment!.currency,
-    token: paymentToken,
-  });
-  let capturedTooLate = false;
-  await handleOnce(db, billingEventTables, event, async (tx) => {
-    const [settled] = await tx
-      .update(billing.payments)
-      .set(
-        result.status === 'captured'
-          ? { status: 'captured', providerReference: result.reference, updatedAt: sql`now()` }
-          : { status: 'declined', declineCode: result.code, updatedAt: sql`now()` },
-      )
-      .where(and(eq(billing.payments.id, payment!.id), eq(billing.payments.status, 'processing')))
-      .returning();
-    if (!settled) {
-      // The order ended (and voided this payment) while the provider was deciding.
-      capturedTooLate = result.status === 'captured';
+  let result: ChargeResult;
+  try {
+    result = await provider.charge({
+      idempotencyKey: `charge-${orderId}`,
+      amountCents: payment!.amountCents,
+      currency: payment!.currency,
+      token: paymentToken,
+    });
+  } catch (error) {
+    // "Unavailable" means the processor refused the request without processing it: for an order
+    // that has ended there is nothing left to charge or to refund. A live order retries.
+    if (error instanceof PaymentProviderUnavailableError && payment!.status === 'voided') {
+      await handleOnce(db, billingEventTables, event, async () => {});
       return;
     }
-    await writeEvent(tx, billingEventTables, {
-      ...(result.status === 'captured'
-        ? {
-            type: 'payment.captured',
-            payload: { orderId, paymentId: settled.id, amountCents: settled.amountCents },
-          }
-        : {
-            type: 'payment.declined',
-            payload: { orderId, paymentId: settled.id, reason: result.message, declineCode: result.code },
-          }),
-      aggregateId: orderId,
-      context: event.context,
+    throw error;
+  }
+  try {
+    await handleOnce(db, billingEventTables, event, async (tx) => {
+      const [settled] = await tx
+        .update(billing.payments)
+        .set(
+          result.status === 'captured'
+            ? { status: 'captured', providerReference: result.reference, updatedAt: sql`now()` }
+            : { status: 'declined', declineCode: result.code, updatedAt: sql`now()` },
+        )
+        .where(and(eq(billing.payments.id, payment!.id), eq(billing.payments.status, 'processing')))
+        .returning();
+      if (!settled) {
+        // Voided while the provider decided: a decline needs nothing; a capture rolls this back.
+        if (result.status === 'captured') throw new CapturedTooLateError(orderId);
+        return;
+      }
+      await writeEvent(tx, billingEventTables, {
+        ...(result.status === 'captured'
+          ? {
+              type: 'payment.captured',
+              payload: { orderId, paymentId: settled.id, amountCents: settled.amountCents },
+            }
+          : {
+              type: 'payment.declined',
+              payload: { orderId, paymentId: settled.id, reason: result.message, declineCode: result.code },
+            }),
+        aggregateId: orderId,
+        context: event.context,
+      });
     });
-  });
-  if (capturedTooLate && result.status === 'captured') {
+  } catch (error) {
+    if (!(error instanceof CapturedTooLateError) || result.status !== 'captured') throw error;
     await db
       .update(billing.payments)
       .set({ providerReference: result.reference, updatedAt: sql`now()` })
@@ -159,6 +184,7 @@ export async function chargeOrder(
       amountCents: payment!.amountCents - payment!.refundedCents,
       reason: 'captured after the order had ended',
       idempotencyKey: `refund-${orderId}-late-capture`,
+      event,
     });
   }
 }

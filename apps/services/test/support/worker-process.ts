@@ -1,0 +1,149 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import type { WorkerProcess } from '../../src/processes';
+import type { TestPlatform } from './platform';
+
+const servicesDir = fileURLToPath(new URL('../..', import.meta.url));
+
+/**
+ * The process entry bundled as `build.mjs` bundles it, but into a private folder: test files run in
+ * parallel, and one that rebuilds `dist` (platform-runner.test.ts) would delete a shared bundle under
+ * the workers of another. The folder sits under `node_modules/.cache` so the bundle's npm imports
+ * resolve from the services' own dependencies; `remove()` deletes it.
+ */
+export async function buildWorkerBundle(): Promise<{ entry: string; remove(): void }> {
+  const cache = join(servicesDir, 'node_modules/.cache');
+  mkdirSync(cache, { recursive: true });
+  const outdir = mkdtempSync(join(cache, 'bindery-worker-'));
+  await build({
+    entryPoints: [join(servicesDir, 'src/bin/service.ts')],
+    outdir: join(outdir, 'bin'),
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    logLevel: 'warning',
+    plugins: [
+      {
+        name: 'external-npm-packages',
+        setup(builder) {
+          builder.onResolve({ filter: /^[^./]/ }, (args) =>
+            args.path.startsWith('@bindery/') ? undefined : { path: args.path, external: true },
+          );
+        },
+      },
+    ],
+  });
+  // The bundled migrator looks for `../migrations/<service>` beside `bin/`.
+  cpSync(join(servicesDir, '../../packages/db/migrations'), join(outdir, 'migrations'), { recursive: true });
+  return {
+    entry: join(outdir, 'bin/service.js'),
+    remove: () => rmSync(outdir, { recursive: true, force: true }),
+  };
+}
+
+export interface WorkerProcessHandle {
+  pid: number;
+  /** Everything the process wrote to stdout and stderr so far. */
+  output(): string;
+  /** Resolves when the process has exited, with its exit code or the signal that ended it. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** SIGKILL: the process dies mid-job, holding its jobs' locks until they expire. */
+  kill(): Promise<void>;
+  /** SIGTERM, then SIGKILL if it has not exited within `graceMs`. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+      .once('error', reject)
+      .listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as { port: number };
+        server.close(() => resolve(port));
+      });
+  });
+}
+
+/**
+ * Starts `node <entry> <service>-worker` as an OS process on the platform's database, Redis prefix,
+ * keys and service URLs, and resolves once its `/readyz` answers 200 (its queue workers exist by then).
+ */
+export async function spawnWorkerProcess(
+  entry: string,
+  service: WorkerProcess,
+  platform: TestPlatform,
+  env: Record<string, string> = {},
+  readyTimeoutMs = 30_000,
+): Promise<WorkerProcessHandle> {
+  const { config } = platform;
+  const port = await freePort();
+  const child: ChildProcess = spawn(process.execPath, [entry, `${service}-worker`], {
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      DATABASE_URL: platform.databaseUrl,
+      REDIS_URL: config.REDIS_URL,
+      REDIS_KEY_PREFIX: config.REDIS_KEY_PREFIX,
+      BINDERY_DATA_DIR: config.BINDERY_DATA_DIR,
+      USERS_URL: config.serviceUrls.users,
+      AUTH_URL: config.serviceUrls.auth,
+      CATALOG_URL: config.serviceUrls.catalog,
+      ORDERS_URL: config.serviceUrls.orders,
+      BILLING_URL: config.serviceUrls.billing,
+      NOTIFICATIONS_URL: config.serviceUrls.notifications,
+      ORDER_TIMEOUT_MS: String(config.ORDER_TIMEOUT_MS),
+      OUTBOX_POLL_MS: '20',
+      LOG_LEVEL: 'warn',
+      WORKER_PORT: String(port),
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const running = () => child.exitCode === null && child.signalCode === null;
+
+  const deadline = Date.now() + readyTimeoutMs;
+  for (;;) {
+    if (!running()) throw new Error(`${service}-worker exited before it was ready:\n${output}`);
+    const ready = await fetch(`http://127.0.0.1:${port}/readyz`)
+      .then((response) => response.ok)
+      .catch(() => false);
+    if (ready) break;
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`${service}-worker was not ready within ${readyTimeoutMs} ms:\n${output}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+
+  return {
+    pid: child.pid!,
+    output: () => output,
+    exited,
+    async kill() {
+      if (running()) child.kill('SIGKILL');
+      await exited;
+    },
+    async stop(graceMs = 10_000) {
+      if (!running()) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
