@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createBinderyClient } from '@bindery/client';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { settled } from './support/orders';
 
 /**
  * `npm start` as a newcomer runs it: no DATABASE_URL (embedded PGlite served to every process), no
@@ -97,9 +98,22 @@ test('the platform serves the API on embedded defaults, then stops cleanly on Ct
   expect(read).toEqual(created);
   expect(health.status).toBe('ok');
 
+  // The saga across the worker processes, on the embedded database: an order reaches CONFIRMED.
+  const stocked = await client.catalog.books.adjustStock.mutate({ id: created.id, delta: 3 });
+  expect(stocked.stock).toBe(3);
+  const order = await client.orders.create.mutate({
+    items: [{ bookId: created.id, quantity: 2 }],
+    idempotencyKey: 'npm-start-order',
+  });
+  const confirmed = await settled(client, order.id, 30_000);
+  expect(confirmed.status).toBe('CONFIRMED');
+  expect((await client.catalog.books.byId.query({ id: created.id })).stock).toBe(1);
+  const queues = await client.system.queues.list.query();
+  expect(queues.find((queue) => queue.name === 'billing-events')?.completed).toBe(1);
+
   const exited = new Promise<number | null>((resolve) => runner.once('exit', (code) => resolve(code)));
   runner.kill('SIGINT');
   expect(await exited).toBe(0);
   expect(output).toContain('[bindery] stopped');
   await expect(fetch(`${gatewayUrl}/healthz`)).rejects.toThrow();
-}, 60_000);
+}, 90_000);
