@@ -749,31 +749,37 @@ describe('a billing worker process killed in the middle of charging', () => {
     throw new Error('The cancel never landed while the charge was at the processor');
   }
 
-  test('a charge captured after the order was cancelled is refunded (control, no crash)', async () => {
-    await stopBilling();
-    const customer = await newCustomer(platform, admin);
-    const item = await newBook(admin, 5, 2_500);
-    slowBilling = await spawnBilling(1_500);
-    const order = await cancelDuringCharge(customer, item.id);
-    const payment = await poll(
-      () => admin.billing.payments.byOrder.query({ orderId: order.id }),
-      (current) => current.refunds.length > 0,
-      15_000,
-    );
-    expect(payment).toMatchObject({ status: 'refunded', amountCents: 2_500, refundedCents: 2_500 });
-    expect(payment.refunds).toEqual([
-      expect.objectContaining({ amountCents: 2_500, reason: 'captured after the order had ended' }),
-    ]);
-    await poll(
-      () => stockOf(platform, item.id),
-      (stock) => stock === 5,
-    );
-    report(
-      '5a. late capture after a cancel, no crash (control)',
-      ['order cancelled while its charge was at the processor (billing worker latency 1500 ms)'],
-      ['payment refunded in full, reason "captured after the order had ended"; stock back to 5'],
-    );
-  }, 60_000);
+  // It races a cancel against a 1.5 s charge on a shared, loaded machine: one more try if it loses.
+  const raceOptions = { timeout: 60_000, retry: 1 };
+  test(
+    'a charge captured after the order was cancelled is refunded (control, no crash)',
+    raceOptions,
+    async () => {
+      await stopBilling();
+      const customer = await newCustomer(platform, admin);
+      const item = await newBook(admin, 5, 2_500);
+      slowBilling = await spawnBilling(1_500);
+      const order = await cancelDuringCharge(customer, item.id);
+      const payment = await poll(
+        () => admin.billing.payments.byOrder.query({ orderId: order.id }),
+        (current) => current.refunds.length > 0,
+        15_000,
+      );
+      expect(payment).toMatchObject({ status: 'refunded', amountCents: 2_500, refundedCents: 2_500 });
+      expect(payment.refunds).toEqual([
+        expect.objectContaining({ amountCents: 2_500, reason: 'captured after the order had ended' }),
+      ]);
+      await poll(
+        () => stockOf(platform, item.id),
+        (stock) => stock === 5,
+      );
+      report(
+        '5a. late capture after a cancel, no crash (control)',
+        ['order cancelled while its charge was at the processor (billing worker latency 1500 ms)'],
+        ['payment refunded in full, reason "captured after the order had ended"; stock back to 5'],
+      );
+    },
+  );
 
   test('setup: the billing process dies between a late capture and its refund', async () => {
     const customer = await newCustomer(platform, admin);
