@@ -44,6 +44,11 @@ export const serviceEnv = {
   LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
   /** How long the gateway remembers an API token's owner; a revoked token stops working within it. */
   GATEWAY_API_TOKEN_CACHE_MS: z.coerce.number().int().min(0).max(300_000).default(10_000),
+  /**
+   * How often the gateway scrapes every instance's `/metrics` and `/readyz` for `system.metrics` and
+   * `system.live`, in milliseconds; it keeps 90 points per service (15 minutes at the default).
+   */
+  GATEWAY_METRICS_INTERVAL_MS: z.coerce.number().int().min(50).max(300_000).default(10_000),
   /** How long an order may stay PENDING before it is failed and compensated, in milliseconds. */
   ORDER_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(120_000),
   /** The sandbox payment provider's simulated latency per call, in milliseconds. */

@@ -1,4 +1,5 @@
-import { type Database, type eventTables, relayOutbox } from '@bindery/db';
+import { currentTraceparent } from '@bindery/api';
+import { type Database, type EventEnvelope, type eventTables, relayOutbox } from '@bindery/db';
 import {
   createLogger,
   createQueue,
@@ -9,6 +10,7 @@ import {
   type RunningService,
   startService,
 } from '@bindery/runtime';
+import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { type Job, type Queue, UnrecoverableError, type Worker } from 'bullmq';
 import { Counter, Histogram } from 'prom-client';
 import type { ServiceConfig } from './config';
@@ -32,6 +34,70 @@ const jobDuration = new Histogram({
   labelNames: ['queue', 'name'] as const,
   buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
 });
+
+const tracer = trace.getTracer('@bindery/services');
+
+/**
+ * Runs each job in a consumer span that continues the trace of the call that caused it (an event's
+ * `context.traceparent`; other jobs start a trace), and logs the job's end inside it, so the line
+ * carries that trace id. https://opentelemetry.io/docs/specs/semconv/messaging/messaging-spans/
+ */
+function traced(queueName: string, log: Logger, handle: (job: Job) => Promise<unknown>) {
+  return (job: Job): Promise<unknown> => {
+    const cause = (job.data as Partial<Pick<EventEnvelope, 'context'>> | undefined)?.context;
+    const parent = cause?.traceparent
+      ? propagation.extract(ROOT_CONTEXT, { traceparent: cause.traceparent })
+      : ROOT_CONTEXT;
+    const attempt = job.attemptsMade + 1;
+    const attributes = {
+      'messaging.system': 'bullmq',
+      'messaging.operation.type': 'process',
+      'messaging.destination.name': queueName,
+      'messaging.message.id': job.id ?? '',
+      'bindery.job.name': job.name,
+      'bindery.job.attempt': attempt,
+    };
+    return tracer.startActiveSpan(
+      `process ${job.name}`,
+      { kind: SpanKind.CONSUMER, attributes },
+      parent,
+      async (span) => {
+        const startedAt = performance.now();
+        try {
+          const result = await handle(job);
+          const durationMs = Math.round((performance.now() - startedAt) * 10) / 10;
+          log.info(
+            {
+              queue: queueName,
+              job: job.name,
+              jobId: job.id,
+              attempt,
+              requestId: cause?.requestId,
+              durationMs,
+            },
+            'job completed',
+          );
+          return result;
+        } catch (error) {
+          span.recordException(error instanceof Error ? error : String(error));
+          span.setStatus({ code: SpanStatusCode.ERROR, message: String(error) });
+          throw error;
+        } finally {
+          span.end();
+        }
+      },
+    );
+  };
+}
+
+/**
+ * The event as its handler sees it: under a recording job span, `context.traceparent` is the span's,
+ * so the events the handler writes (it passes `context` on) continue the trace from this job.
+ */
+function continuingTrace(event: EventEnvelope): EventEnvelope {
+  const traceparent = currentTraceparent();
+  return traceparent ? { ...event, context: { ...event.context, traceparent } } : event;
+}
 
 /** What one worker process runs for its service. */
 export interface WorkerPlan {
@@ -124,17 +190,20 @@ export async function startWorkers(
       createWorker(
         name,
         connection,
-        timed(name, async (job) => {
-          const handler = handlers[job.name];
-          if (!handler) throw new UnrecoverableError(`${consumer} has no handler for ${job.name}`);
-          await handler(job.data as never);
-        }),
+        timed(
+          name,
+          traced(name, log, async (job) => {
+            const handler = handlers[job.name];
+            if (!handler) throw new UnrecoverableError(`${consumer} has no handler for ${job.name}`);
+            await handler(continuingTrace(job.data as EventEnvelope) as never);
+          }),
+        ),
       ),
     );
   }
   for (const extra of plan.queues ?? []) {
     observe(
-      createWorker(extra.name, connection, timed(extra.name, extra.handle), {
+      createWorker(extra.name, connection, timed(extra.name, traced(extra.name, log, extra.handle)), {
         concurrency: extra.concurrency ?? 1,
       }),
     );

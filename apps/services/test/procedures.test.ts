@@ -27,7 +27,7 @@ const routers: Record<string, AnyTRPCRouter> = {
   orders: createOrdersRouter({ db: unused, users: unused, catalog: unused, orderTimeoutMs: 1 }),
   billing: createBillingRouter({ db: unused, provider: unused }),
   notifications: createNotificationsRouter({ db: unused }),
-  system: createSystemRouter({ services: () => ({}), procedures: unused, queues: unused }),
+  system: createSystemRouter({ services: () => ({}), procedures: unused, queues: unused, monitor: unused }),
 };
 
 const procedures = Object.entries(routers).flatMap(([namespace, router]) =>
@@ -92,6 +92,8 @@ describe('every procedure declares its rules', () => {
         "orders.create": "mutation customer|operator|admin",
         "orders.list": "query admin|operator|viewer|customer",
         "system.health": "query admin|operator|viewer",
+        "system.live": "subscription admin|operator|viewer",
+        "system.metrics": "query admin|operator|viewer",
         "system.procedures": "query admin|operator|viewer",
         "system.queues.failed": "query admin|operator|viewer",
         "system.queues.list": "query admin|operator|viewer",

@@ -1,3 +1,4 @@
+import { context, propagation } from '@opentelemetry/api';
 import { createTRPCClient, httpLink, type TRPCClient } from '@trpc/client';
 import type { AnyRouter } from '@trpc/server';
 import { mintInternalToken } from './internal-token';
@@ -53,10 +54,31 @@ export function createPeerClient<TRouter extends AnyRouter>(
               requestId: onBehalfOf.requestId,
             })}`,
             'x-request-id': onBehalfOf.requestId,
-            ...(onBehalfOf.traceparent ? { traceparent: onBehalfOf.traceparent } : {}),
+            ...traceHeaders(onBehalfOf.traceparent),
           }),
         }),
       ],
     });
   };
+}
+
+/**
+ * The W3C `traceparent` of the active span, or `fallback` when there is none: without an
+ * OpenTelemetry SDK (whose propagator writes it) a call passes on the trace context it came with.
+ * https://www.w3.org/TR/trace-context/#traceparent-header
+ */
+export function currentTraceparent(fallback?: string): string | undefined {
+  const carrier: { traceparent?: string } = {};
+  propagation.inject(context.active(), carrier);
+  return carrier.traceparent ?? fallback;
+}
+
+/**
+ * The `traceparent` header of an outgoing call. Under an active span the instrumented `fetch`
+ * (see `startTelemetry` in @bindery/runtime) adds its own client span's, and a second header would
+ * make the pair unreadable to the receiver; otherwise the call carries `traceparent` as it is.
+ */
+export function traceHeaders(traceparent: string | undefined): Record<string, string> {
+  if (!traceparent || currentTraceparent() !== undefined) return {};
+  return { traceparent };
 }

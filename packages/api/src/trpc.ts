@@ -1,9 +1,12 @@
+import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { initTRPC, TRPCError } from '@trpc/server';
+import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import { ZodError } from 'zod';
 import type { Context } from './context';
 import { describeIssues, type FieldIssue, toClientError, zodIssues } from './errors';
 import { isAllowed, type ProcedureMeta } from './meta';
 import { procedureCalls, procedureDuration } from './metrics';
+import { currentTraceparent } from './peer-client';
 import { ROLES, type Role, type ServiceName } from './roles';
 
 /** The `data` of every error Bindery returns. `issues` lists field errors of a rejected input. */
@@ -50,14 +53,51 @@ export const router = t.router;
 export const mergeRouters = t.mergeRouters;
 export const createCallerFactory = t.createCallerFactory;
 
-const observed = t.middleware(async ({ path, type, next }) => {
-  const stopTimer = procedureDuration.startTimer();
-  const result = await next();
-  const outcome = result.ok ? 'ok' : result.error.code;
-  procedureCalls.inc({ procedure: path, type, outcome });
-  stopTimer({ procedure: path, type, outcome });
-  return result;
-});
+const tracer = trace.getTracer('@bindery/api');
+
+/** Inputs logged at debug level up to this size; larger ones (a CSV import) only by their size. */
+const MAX_LOGGED_INPUT_BYTES = 4096;
+
+/**
+ * Measures, traces and logs every call. The span `trpc <path>` is a child of the request's; the
+ * procedure sees its trace context as `ctx.traceparent`, so the peer calls it makes and the events
+ * it writes continue the trace from it. Without an OpenTelemetry SDK the span is a no-op and
+ * `ctx.traceparent` stays the header the call came with.
+ */
+const observed = t.middleware(({ path, type, ctx, getRawInput, next }) =>
+  tracer.startActiveSpan(
+    `trpc ${path}`,
+    { attributes: { 'rpc.system': 'trpc', 'rpc.method': path, 'bindery.request_id': ctx.requestId } },
+    async (span) => {
+      const startedAt = performance.now();
+      const stopTimer = procedureDuration.startTimer();
+      try {
+        const result = await next({ ctx: { traceparent: currentTraceparent(ctx.traceparent) } });
+        const outcome = result.ok ? 'ok' : result.error.code;
+        procedureCalls.inc({ procedure: path, type, outcome });
+        stopTimer({ procedure: path, type, outcome });
+        span.setAttribute('bindery.outcome', outcome);
+        if (!result.ok && getHTTPStatusCodeFromError(result.error) >= 500) {
+          span.recordException(result.error.cause ?? result.error);
+          span.setStatus({ code: SpanStatusCode.ERROR, message: result.error.message });
+        }
+        const durationMs = Math.round((performance.now() - startedAt) * 10) / 10;
+        const debug = ctx.log.isLevelEnabled('debug') ? await loggableInput(getRawInput) : {};
+        ctx.log.info({ procedure: path, type, outcome, durationMs, ...debug }, 'procedure called');
+        return result;
+      } finally {
+        span.end();
+      }
+    },
+  ),
+);
+
+/** The raw input for a debug line; the logger's redaction removes passwords and tokens from it. */
+async function loggableInput(getRawInput: () => Promise<unknown>): Promise<Record<string, unknown>> {
+  const input = await getRawInput().catch(() => undefined);
+  const inputBytes = Buffer.byteLength(JSON.stringify(input) ?? '');
+  return inputBytes > MAX_LOGGED_INPUT_BYTES ? { inputBytes } : { input };
+}
 
 const clientErrors = t.middleware(async ({ next }) => {
   const result = await next();

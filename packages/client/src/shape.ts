@@ -21,12 +21,18 @@ type RecordShape<TRouter extends AnyTRPCRouter, TRecord> = {
     ? {
         type: TRecord[K]['_def']['type'];
         input: inferProcedureInput<TRecord[K]>;
-        output: inferTransformedProcedureOutput<TRouter, TRecord[K]>;
+        output: YieldOf<inferTransformedProcedureOutput<TRouter, TRecord[K]>>;
       }
     : TRecord[K] extends AnyTRPCRouter
       ? RecordShape<TRouter, TRecord[K]['_def']['record']>
       : RecordShape<TRouter, TRecord[K]>;
 };
+
+/**
+ * A subscription's output is the stream of what it yields; the shape keeps the values (plain data,
+ * printable) and `RecordFromShape` makes them a stream again.
+ */
+type YieldOf<TOutput> = TOutput extends AsyncIterable<infer TValue> ? TValue : TOutput;
 
 /** One procedure of a shape. */
 export interface ProcedureShape {
@@ -68,7 +74,7 @@ type ProcedureFromShape<TProcedure extends ProcedureShape, TRoot extends RootSha
   }>;
   subscription: TRPCSubscriptionProcedure<{
     input: TProcedure['input'];
-    output: TProcedure['output'];
+    output: AsyncIterable<TProcedure['output']>;
     meta: TRoot['meta'];
   }>;
 }[TProcedure['type']];

@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
+import { type Attributes, context, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
@@ -15,12 +16,29 @@ export type Database<TSchema extends Record<string, unknown> = Record<string, un
 
 export type ServiceSchema<TService extends ServiceSchemaName> = (typeof schemas)[TService];
 
+/**
+ * How a connection pool is used right now. postgres.js exposes no pool state, so the handle counts
+ * what it started: queries and transactions not yet settled (a transaction holds a connection until
+ * it ends). postgres.js gives each a connection of its own while it has one free; the rest pipeline
+ * behind busy connections or queue.
+ */
+export interface PoolUsage {
+  /** Connections the pool may open. */
+  size: number;
+  /** Connections busy with a query or a transaction. */
+  inUse: number;
+  /** Queries and transactions that found no free connection. */
+  waiting: number;
+}
+
 export interface DatabaseHandle<TSchema extends Record<string, unknown>> {
   db: Database<TSchema>;
   /** `postgres` for a server reached by URL, `pglite` for an embedded database in this process. */
   driver: 'postgres' | 'pglite';
   /** Resolves when the database answers a query; used by `/readyz`. */
   ping(): Promise<void>;
+  /** The pool's use now; null for PGlite, which has one session and no pool. */
+  pool(): PoolUsage | null;
   close(): Promise<void>;
 }
 
@@ -54,19 +72,31 @@ export function createDb<TService extends ServiceSchemaName>(
 ): DatabaseHandle<ServiceSchema<TService>> {
   const schema = schemas[options.service];
   if (options.url) {
+    const size = options.poolSize ?? 10;
     const client = postgres(options.url, {
-      max: options.poolSize ?? 10,
+      max: size,
       prepare: !options.sharedSession,
       onnotice: () => {},
       connection: { application_name: `bindery-${options.service}` },
     });
-    const db = drizzlePostgres({ client, schema, casing }) as unknown as Database<ServiceSchema<TService>>;
+    const operations = { inFlight: 0 };
+    const observed = countOperations(client, operations);
+    const db = drizzlePostgres({
+      client: traced(observed, connectionAttributes(options.url)),
+      schema,
+      casing,
+    }) as unknown as Database<ServiceSchema<TService>>;
     return {
       db,
       driver: 'postgres',
       ping: async () => {
         await client`select 1`;
       },
+      pool: () => ({
+        size,
+        inUse: Math.min(size, operations.inFlight),
+        waiting: Math.max(0, operations.inFlight - size),
+      }),
       close: () => client.end({ timeout: 5 }),
     };
   }
@@ -78,7 +108,148 @@ export function createDb<TService extends ServiceSchemaName>(
     ping: async () => {
       await db.execute(sql`select 1`);
     },
+    pool: () => null,
     close: () => client.close(),
+  };
+}
+
+/**
+ * The client drizzle is given, counting in `operations.inFlight` the queries and transactions it
+ * started on the pool that have not settled. Queries inside a transaction run on the transaction's
+ * connection and are not counted apart. drizzle sends every query through `unsafe` and awaits it at
+ * once; the settle listener is attached with the native `Promise.prototype.then`, which does not
+ * itself start a postgres.js query.
+ */
+function countOperations(client: postgres.Sql, operations: { inFlight: number }): postgres.Sql {
+  const settled = () => {
+    operations.inFlight--;
+  };
+  return new Proxy(client, {
+    get(target, property, receiver) {
+      if (property === 'unsafe') {
+        return (...args: Parameters<postgres.Sql['unsafe']>) => {
+          const query = target.unsafe(...args);
+          operations.inFlight++;
+          Promise.prototype.then.call(query, settled, settled);
+          return query;
+        };
+      }
+      if (property === 'begin') {
+        return async (...args: Parameters<postgres.Sql['begin']>) => {
+          operations.inFlight++;
+          try {
+            return await (target.begin as (...beginArgs: unknown[]) => Promise<unknown>)(...args);
+          } finally {
+            settled();
+          }
+        };
+      }
+      return Reflect.get(target, property, receiver);
+    },
+  });
+}
+
+const tracer = trace.getTracer('@bindery/db');
+
+/**
+ * Spans for what drizzle sends through postgres.js, which no OpenTelemetry instrumentation covers
+ * and which has no hook that sees a query end (its `debug` option sees one start). drizzle runs
+ * every statement through `sql.unsafe(text, params)` and every transaction through `sql.begin` or
+ * `tx.savepoint`: wrapping those gives a client span per query (its parameterised text, never the
+ * values) inside a `transaction` span. Spans are made only under an active span, as the ioredis
+ * instrumentation does, so the outbox relays' polling adds none; without an SDK there never is
+ * one, and the cost is a context lookup per statement.
+ */
+function traced<TSql extends postgres.Sql | postgres.TransactionSql>(
+  sql: TSql,
+  attributes: Attributes,
+): TSql {
+  return new Proxy(sql, {
+    get(target, property, receiver) {
+      if (property === 'unsafe') {
+        return (...args: Parameters<postgres.Sql['unsafe']>) =>
+          tracedQuery(target.unsafe(...args), args[0], attributes);
+      }
+      if (property === 'begin' || property === 'savepoint') {
+        const method = Reflect.get(target, property, receiver) as (...args: unknown[]) => Promise<unknown>;
+        return (...args: unknown[]) => {
+          const run = args.pop() as (tx: postgres.TransactionSql) => unknown;
+          if (!trace.getSpan(context.active())) return method(...args, run);
+          return tracer.startActiveSpan(
+            property === 'begin' ? 'transaction' : 'savepoint',
+            { attributes },
+            async (span) => {
+              const inside = context.active();
+              try {
+                return await method(...args, (tx: postgres.TransactionSql) =>
+                  context.with(inside, () => run(traced(tx, attributes))),
+                );
+              } catch (error) {
+                failed(span, error);
+                throw error;
+              } finally {
+                span.end();
+              }
+            },
+          );
+        };
+      }
+      return Reflect.get(target, property, receiver);
+    },
+  });
+}
+
+/** Ends a span when the query settles, watched with the native `then`, which does not start it. */
+function tracedQuery<TQuery extends PromiseLike<unknown>>(
+  query: TQuery,
+  text: string,
+  attributes: Attributes,
+): TQuery {
+  const parent = context.active();
+  if (!trace.getSpan(parent)) return query;
+  const operation = /^\s*(\w+)/.exec(text)?.[1]?.toUpperCase() ?? 'QUERY';
+  const table = /\b(?:from|into|update)\s+((?:"[^"]+"\.)?"[^"]+")/i.exec(text)?.[1]?.replaceAll('"', '');
+  const span = tracer.startSpan(
+    table ? `${operation} ${table}` : operation,
+    {
+      kind: SpanKind.CLIENT,
+      attributes: {
+        ...attributes,
+        'db.operation.name': operation,
+        'db.query.text': text,
+        ...(table ? { 'db.collection.name': table } : {}),
+      },
+    },
+    parent,
+  );
+  Promise.prototype.then.call(
+    query,
+    () => span.end(),
+    (error: unknown) => {
+      failed(span, error);
+      span.end();
+    },
+  );
+  return query;
+}
+
+function failed(span: Span, error: unknown): void {
+  const message = error instanceof Error ? error.message : String(error);
+  span.recordException(error instanceof Error ? error : message);
+  span.setStatus({ code: SpanStatusCode.ERROR, message });
+}
+
+/** What every database span says about the server: https://opentelemetry.io/docs/specs/semconv/database/postgresql/ */
+function connectionAttributes(url: string): Attributes {
+  const parsed = URL.canParse(url) ? new URL(url) : undefined;
+  return {
+    'db.system.name': 'postgresql',
+    ...(parsed && parsed.pathname.length > 1
+      ? { 'db.namespace': decodeURIComponent(parsed.pathname.slice(1)) }
+      : {}),
+    ...(parsed?.hostname
+      ? { 'server.address': parsed.hostname, 'server.port': Number(parsed.port || 5432) }
+      : {}),
   };
 }
 

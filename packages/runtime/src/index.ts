@@ -1,7 +1,7 @@
 export { ConfigError, optionalUrl, parseEnv, port } from './env';
 export { BodyTooLargeError, MAX_BODY_BYTES, readBody, sendJson } from './http-util';
 export { type Keys, loadKeys } from './keys';
-export { createLogger, type Logger, REDACTED_PATHS } from './logger';
+export { createLogger, type Logger, REDACTED_PATHS, setLogDestination } from './logger';
 export {
   createQueue,
   createQueueRedis,
@@ -20,3 +20,4 @@ export {
   type StartServiceOptions,
   startService,
 } from './service-host';
+export { type SpanExporter, startTelemetry, type Telemetry, type TelemetryOptions } from './telemetry';

@@ -86,7 +86,15 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     const respond = async () => {
       if (path.startsWith('/trpc/') || path === '/trpc') {
         res.setHeader('x-request-id', requestId);
-        return trpc(req, res, requestId);
+        if (!options.handleTrpc) return trpc(req, res, requestId);
+        // The gateway logs each request it answers; a router logs each procedure call instead.
+        const startedAt = performance.now();
+        await trpc(req, res, requestId);
+        const durationMs = Math.round((performance.now() - startedAt) * 10) / 10;
+        return log.info(
+          { requestId, method: req.method, path, status: res.statusCode, durationMs },
+          'request answered',
+        );
       }
       if (req.method !== 'GET' && req.method !== 'HEAD')
         return sendJson(res, 405, { error: 'Method not allowed' });

@@ -1,5 +1,8 @@
+import { trace } from '@opentelemetry/api';
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
 import { describe, expect, test } from 'vitest';
 import { createLogger, REDACTED_PATHS } from '../src/logger';
+import { startTelemetry } from '../src/telemetry';
 
 /** A logger writing JSON lines into an array instead of stdout. */
 function capture(level = 'info') {
@@ -53,6 +56,7 @@ describe('redaction', () => {
     ['accessToken', { accessToken: 'eyJhbGciOi.payload.sig' }],
     ['secret', { secret: 's3cr3t' }],
     ['cardToken', { cardToken: 'card_tok_1' }],
+    ['paymentToken', { paymentToken: 'tok_visa_live_1' }],
     ['authorization', { authorization: 'Bearer abc' }],
   ])('%s is "[redacted]" at the top level and one level down', (field, fields) => {
     const { log, lines } = capture();
@@ -121,6 +125,9 @@ describe('redaction', () => {
         "cardToken",
         "*.cardToken",
         "*.*.cardToken",
+        "paymentToken",
+        "*.paymentToken",
+        "*.*.paymentToken",
         "authorization",
         "*.authorization",
         "*.*.authorization",
@@ -128,5 +135,30 @@ describe('redaction', () => {
         "*.headers.cookie",
       ]
     `);
+  });
+});
+
+describe('trace context', () => {
+  test('a line logged in an active span carries its trace_id and span_id; a line outside, neither', async () => {
+    const telemetry = await startTelemetry({
+      service: 'users',
+      instance: 'users-1',
+      spanExporter: new InMemorySpanExporter(),
+    });
+    expect(telemetry.enabled).toBe(true);
+    const { log, lines } = capture();
+    const spanContext = trace.getTracer('test').startActiveSpan('work', (span) => {
+      log.info('inside');
+      span.end();
+      return span.spanContext();
+    });
+    log.info('outside');
+    expect(lines[0]).toMatchObject({
+      msg: 'inside',
+      trace_id: spanContext.traceId,
+      span_id: spanContext.spanId,
+    });
+    expect(lines[1]).toEqual(expect.not.objectContaining({ trace_id: expect.anything() }));
+    expect(lines[1]).toEqual(expect.not.objectContaining({ span_id: expect.anything() }));
   });
 });

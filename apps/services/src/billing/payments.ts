@@ -2,9 +2,28 @@ import { notFound } from '@bindery/api';
 import { billing, type Database, handleOnce, newestFirst, toPage, wasHandled, writeEvent } from '@bindery/db';
 import { TRPCError } from '@trpc/server';
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { Counter } from 'prom-client';
 import type { BinderyEvent } from '../events';
 import { resumeAfter } from '../pagination';
 import { type ChargeResult, type PaymentProvider, PaymentProviderUnavailableError } from './payment-provider';
+
+/** Payments by outcome; each is counted once the transaction recording it has committed. */
+const paymentOutcomes = new Counter({
+  name: 'bindery_payments_total',
+  help: 'Payments captured, declined and refunded (a refund of part of a payment counts as one)',
+  labelNames: ['outcome'] as const,
+});
+/** Money moved, in cents: captured minus refunded is what the shop holds. */
+const paymentAmounts = new Counter({
+  name: 'bindery_payment_amount_cents_total',
+  help: 'Amount captured and refunded, in cents',
+  labelNames: ['kind'] as const,
+});
+
+function countCapture(amountCents: number): void {
+  paymentOutcomes.inc({ outcome: 'captured' });
+  paymentAmounts.inc({ kind: 'captured' }, amountCents);
+}
 
 export type BillingDb = Database<typeof billing>;
 export const billingEventTables = { outbox: billing.outbox, processedEvents: billing.processedEvents };
@@ -144,6 +163,7 @@ export async function chargeOrder(
     throw error;
   }
   try {
+    let settledAs: 'captured' | 'declined' | undefined;
     await handleOnce(db, billingEventTables, event, async (tx) => {
       const [settled] = await tx
         .update(billing.payments)
@@ -172,20 +192,25 @@ export async function chargeOrder(
         aggregateId: orderId,
         context: event.context,
       });
+      settledAs = result.status;
     });
+    if (settledAs === 'captured') countCapture(payment!.amountCents);
+    else if (settledAs === 'declined') paymentOutcomes.inc({ outcome: 'declined' });
   } catch (error) {
     if (!(error instanceof CapturedTooLateError) || result.status !== 'captured') throw error;
     await db
       .update(billing.payments)
       .set({ providerReference: result.reference, updatedAt: sql`now()` })
       .where(eq(billing.payments.id, payment!.id));
-    await refund(db, provider, {
+    const refunded = await refund(db, provider, {
       payment: { ...payment!, providerReference: result.reference },
       amountCents: payment!.amountCents - payment!.refundedCents,
       reason: 'captured after the order had ended',
       idempotencyKey: `refund-${orderId}-late-capture`,
       event,
     });
+    // The provider did capture: counted with its refund, so captured minus refunded stays true.
+    if (refunded) countCapture(payment!.amountCents);
   }
 }
 
@@ -231,7 +256,10 @@ export async function compensateOrder(
   });
 }
 
-/** Refunds part or all of a captured payment, once per idempotency key. */
+/**
+ * Refunds part or all of a captured payment, once per idempotency key. Whether this call recorded
+ * the refund (false: it had been recorded already).
+ */
 async function refund(
   db: BillingDb,
   provider: PaymentProvider,
@@ -242,13 +270,14 @@ async function refund(
     idempotencyKey: string;
     event?: BinderyEvent;
   },
-): Promise<void> {
+): Promise<boolean> {
   const { payment } = options;
   const { reference } = await provider.refund({
     idempotencyKey: options.idempotencyKey,
     chargeReference: payment.providerReference ?? '',
     amountCents: options.amountCents,
   });
+  let recorded = false;
   const apply = async (tx: BillingDb) => {
     const [inserted] = await tx
       .insert(billing.refunds)
@@ -278,9 +307,15 @@ async function refund(
       context: options.event?.context ?? {},
     });
     if (!updated) throw new Error(`Payment ${payment.id} vanished during a refund`);
+    recorded = true;
   };
   if (options.event) await handleOnce(db, billingEventTables, options.event, apply);
   else await db.transaction((tx) => apply(tx as unknown as BillingDb));
+  if (recorded) {
+    paymentOutcomes.inc({ outcome: 'refunded' });
+    paymentAmounts.inc({ kind: 'refunded' }, options.amountCents);
+  }
+  return recorded;
 }
 
 /** An operator's refund of part or all of a captured payment. */

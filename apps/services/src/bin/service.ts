@@ -1,4 +1,4 @@
-import { ConfigError, closeOnSignals, createLogger, loadKeys } from '@bindery/runtime';
+import { ConfigError, closeOnSignals, createLogger, loadKeys, startTelemetry } from '@bindery/runtime';
 import { loadServiceConfig } from '../config';
 import { SERVICES, WORKERS } from '../processes';
 
@@ -17,9 +17,17 @@ try {
     throw new ConfigError(`Name the process to start: one of ${names.join(', ')}`);
   }
   const config = loadServiceConfig();
+  // Before anything opens a server or a connection; a no-op unless OTEL_EXPORTER_OTLP_ENDPOINT is set.
+  const telemetry = await startTelemetry({ service: name, instance: config.INSTANCE_ID });
   const keys = await loadKeys({ dataDir: config.BINDERY_DATA_DIR });
   const running = await start(config, keys);
-  closeOnSignals(running.close, createLogger({ service: name, instance: config.INSTANCE_ID }));
+  closeOnSignals(
+    async () => {
+      await running.close();
+      await telemetry.shutdown();
+    },
+    createLogger({ service: name, instance: config.INSTANCE_ID }),
+  );
 } catch (error) {
   if (error instanceof ConfigError) {
     console.error(`${name || 'bindery'}: ${error.message}`);

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   type Caller,
+  currentTraceparent,
   DEFAULT_MAX_BODY_BYTES,
   errorItem,
   namespaceOf,
@@ -13,9 +14,12 @@ import {
   TrpcRequestError,
 } from '@bindery/api';
 import { BodyTooLargeError, headerValue, type RequestHandler, readBody, sendJson } from '@bindery/runtime';
+import { SpanStatusCode, trace } from '@opentelemetry/api';
+import { TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
 import { Counter } from 'prom-client';
 import type { Authentication } from './authenticate';
+import type { LocalSubscriptions } from './local-subscriptions';
 import type { ProcedureDirectory } from './procedure-directory';
 import type { Upstream } from './upstream';
 
@@ -29,6 +33,9 @@ const gatewayCalls = new Counter({
 const TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 
 function traceparentOf(req: IncomingMessage): string {
+  // Under OpenTelemetry, the gateway's span (a child of the incoming `traceparent`, if any).
+  const current = currentTraceparent();
+  if (current) return current;
   const incoming = headerValue(req, 'traceparent');
   if (incoming && TRACEPARENT.test(incoming)) return incoming;
   return `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
@@ -44,12 +51,36 @@ export function createTrpcHandler(options: {
   upstreams: ReadonlyMap<string, Upstream>;
   authenticate: (authorization: string | undefined) => Promise<Authentication>;
   procedures: ProcedureDirectory;
+  /** The gateway's own subscriptions, streamed directly rather than forwarded. */
+  subscriptions: LocalSubscriptions;
 }): RequestHandler {
-  return async (req, res, requestId) => {
+  const handle: RequestHandler = async (req, res, requestId) => {
     const url = new URL(req.url ?? '/', 'http://gateway');
     const procedurePaths = url.pathname.slice('/trpc/'.length);
     const batch = url.searchParams.get('batch') === '1';
     const pathsForErrors = procedurePaths.split(',');
+
+    if (req.method === 'GET' && !batch && options.subscriptions.serves(procedurePaths)) {
+      const outcome = await options.subscriptions.serve(req, res, {
+        path: procedurePaths,
+        requestId,
+        traceparent: traceparentOf(req),
+        caller: async () => {
+          const authentication = await options.authenticate(headerValue(req, 'authorization'));
+          if (authentication.kind === 'invalid')
+            throw new TRPCError({ code: 'UNAUTHORIZED', message: authentication.reason });
+          if (authentication.kind === 'unavailable') {
+            throw new TRPCError({
+              code: 'SERVICE_UNAVAILABLE',
+              message: 'API tokens cannot be checked right now; try again',
+            });
+          }
+          return callerOf(req, authentication);
+        },
+      });
+      gatewayCalls.inc({ namespace: namespaceOf(procedurePaths), outcome });
+      return;
+    }
 
     const fail = (code: TRPC_ERROR_CODE_KEY, message: string) => {
       const items = pathsForErrors.map((path) => errorItem(code, message, path));
@@ -82,12 +113,7 @@ export function createTrpcHandler(options: {
     if (authentication.kind === 'unavailable') {
       return fail('SERVICE_UNAVAILABLE', 'API tokens cannot be checked right now; try again');
     }
-    const caller: Caller = {
-      peer: 'gateway',
-      relayed: true,
-      user: authentication.kind === 'user' ? authentication.user : null,
-      ip: req.socket.remoteAddress ?? null,
-    };
+    const caller = callerOf(req, authentication);
     const traceparent = traceparentOf(req);
 
     const items: TrpcReplyItem[] = new Array(request.calls.length);
@@ -119,6 +145,41 @@ export function createTrpcHandler(options: {
       });
     }
     reply(res, request.batch ? items : items.slice(0, 1), request.batch);
+  };
+  return inGatewaySpan(handle);
+}
+
+const tracer = trace.getTracer('@bindery/services');
+
+/**
+ * Handles each request in a `gateway /trpc` span: the upstream batches, and through them every
+ * service's spans, are its children. A no-op without an OpenTelemetry SDK.
+ */
+function inGatewaySpan(handle: RequestHandler): RequestHandler {
+  return (req, res, requestId) => {
+    const procedures = new URL(req.url ?? '/', 'http://gateway').pathname.slice('/trpc/'.length);
+    return tracer.startActiveSpan(
+      'gateway /trpc',
+      { attributes: { 'bindery.procedures': procedures.split(','), 'bindery.request_id': requestId } },
+      async (span) => {
+        try {
+          await handle(req, res, requestId);
+          span.setAttribute('http.response.status_code', res.statusCode);
+          if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+        } finally {
+          span.end();
+        }
+      },
+    );
+  };
+}
+
+function callerOf(req: IncomingMessage, authentication: Authentication): Caller {
+  return {
+    peer: 'gateway',
+    relayed: true,
+    user: authentication.kind === 'user' ? authentication.user : null,
+    ip: req.socket.remoteAddress ?? null,
   };
 }
 

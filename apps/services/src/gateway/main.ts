@@ -9,6 +9,8 @@ import type { AuthRouter } from '../auth/router';
 import type { ServiceConfig } from '../config';
 import { createAuthenticator } from './authenticate';
 import { createTrpcHandler } from './handle-trpc';
+import { localSubscriptions } from './local-subscriptions';
+import { PlatformMonitor } from './platform-monitor';
 import { ProcedureDirectory } from './procedure-directory';
 import { QueueInspector } from './queues';
 import { createSystemRouter } from './system-router';
@@ -37,7 +39,18 @@ export async function startGateway(config: ServiceConfig, keys: Keys): Promise<R
   );
   const procedures = new ProcedureDirectory(() => services);
   const queues = new QueueInspector({ redisUrl: config.REDIS_URL, prefix: `${config.REDIS_KEY_PREFIX}bull` });
-  const systemRouter = createSystemRouter({ services: () => services, procedures: () => procedures, queues });
+  const monitor = new PlatformMonitor({
+    services: () => services,
+    queueStats: () => queues.stats(),
+    log,
+    intervalMs: config.GATEWAY_METRICS_INTERVAL_MS,
+  });
+  const systemRouter = createSystemRouter({
+    services: () => services,
+    procedures: () => procedures,
+    queues,
+    monitor,
+  });
   for (const procedure of describeProcedures(systemRouter)) procedures.add(procedure);
   upstreams.set('system', localUpstream(systemRouter, log));
 
@@ -45,6 +58,7 @@ export async function startGateway(config: ServiceConfig, keys: Keys): Promise<R
   const handleTrpc = createTrpcHandler({
     upstreams,
     procedures,
+    subscriptions: localSubscriptions(systemRouter, log),
     authenticate: createAuthenticator({
       verifyAccessToken,
       apiTokenCacheMs: config.GATEWAY_API_TOKEN_CACHE_MS,
@@ -56,7 +70,7 @@ export async function startGateway(config: ServiceConfig, keys: Keys): Promise<R
       },
     }),
   });
-  return startService({
+  const running = await startService({
     name: 'gateway',
     log,
     handleTrpc,
@@ -66,4 +80,13 @@ export async function startGateway(config: ServiceConfig, keys: Keys): Promise<R
     readiness: { redis: () => queues.ping() },
     onClose: () => queues.close(),
   });
+  monitor.start();
+  return {
+    ...running,
+    // Live streams never end by themselves: end them first, or shutdown would wait out its drain timeout.
+    close: async () => {
+      await monitor.stop();
+      await running.close();
+    },
+  };
 }

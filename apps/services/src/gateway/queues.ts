@@ -1,7 +1,46 @@
 import { createQueue, createQueueRedis, type QueueStats, queueStats } from '@bindery/runtime';
 import { TRPCError } from '@trpc/server';
 import type { Queue } from 'bullmq';
+import { Gauge } from 'prom-client';
 import { QUEUE_NAMES } from '../queue-names';
+import { withTimeout } from './with-timeout';
+
+/** Inspectors of this process, read when Prometheus scrapes (one per gateway; tests may start more). */
+const inspectors = new Set<QueueInspector>();
+
+/**
+ * Reads queue counts when `/metrics` is scraped. A Redis that does not answer within 2 s leaves the
+ * series out rather than exporting stale numbers.
+ */
+async function collectQueueStats(): Promise<QueueStats[]> {
+  const all = await Promise.all(
+    [...inspectors].map((inspector) => withTimeout(inspector.stats(), 2_000).catch(() => [])),
+  );
+  return all.flat();
+}
+
+const COUNTED_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
+
+new Gauge({
+  name: 'bindery_queue_jobs',
+  help: 'Jobs in a queue by state; waiting is the queue depth',
+  labelNames: ['queue', 'state'] as const,
+  async collect() {
+    this.reset();
+    for (const stats of await collectQueueStats())
+      for (const state of COUNTED_STATES) this.set({ queue: stats.name, state }, stats[state]);
+  },
+});
+new Gauge({
+  name: 'bindery_queue_oldest_waiting_job_age_seconds',
+  help: 'Age of the oldest job waiting in a queue (0 when none waits)',
+  labelNames: ['queue'] as const,
+  async collect() {
+    this.reset();
+    for (const stats of await collectQueueStats())
+      this.set({ queue: stats.name }, stats.oldestWaitingAgeMs / 1000);
+  },
+});
 
 export interface FailedJob {
   id: string;
@@ -19,11 +58,13 @@ export interface FailedJob {
 export class QueueInspector {
   private readonly redis;
   private readonly queues: Map<string, Queue>;
+  private reading: Promise<QueueStats[]> | undefined;
 
   constructor(options: { redisUrl: string; prefix: string }) {
     this.redis = createQueueRedis(options.redisUrl, 'bindery-gateway-queues');
     const connection = { redis: this.redis, prefix: options.prefix };
     this.queues = new Map(QUEUE_NAMES.map((name) => [name, createQueue(name, connection)]));
+    inspectors.add(this);
   }
 
   private queue(name: string): Queue {
@@ -32,8 +73,12 @@ export class QueueInspector {
     return queue;
   }
 
+  /** Counts of every queue. Callers asking at the same time (a scrape, the monitor) share one read. */
   stats(): Promise<QueueStats[]> {
-    return Promise.all([...this.queues.values()].map((queue) => queueStats(queue)));
+    this.reading ??= Promise.all([...this.queues.values()].map((queue) => queueStats(queue))).finally(() => {
+      this.reading = undefined;
+    });
+    return this.reading;
   }
 
   async failed(name: string, limit: number): Promise<FailedJob[]> {
@@ -74,6 +119,7 @@ export class QueueInspector {
   }
 
   async close(): Promise<void> {
+    inspectors.delete(this);
     await Promise.all([...this.queues.values()].map((queue) => queue.close()));
     await this.redis.quit();
   }

@@ -1,48 +1,16 @@
 import { type ProcedureInfo, roleProcedure, router, STAFF_ROLES } from '@bindery/api';
+import { tracked } from '@trpc/server';
 import { z } from 'zod';
 import { QUEUE_NAMES } from '../queue-names';
+import { platformHealth } from './platform-health';
+import type { PlatformMonitor } from './platform-monitor';
 import type { QueueInspector } from './queues';
-
-export interface InstanceHealth {
-  service: string;
-  url: string;
-  status: 'ready' | 'not-ready' | 'unreachable';
-  checks: Record<string, string>;
-  latencyMs: number;
-}
-
-/** Asks one instance's `/readyz`; never throws. */
-export async function probeReadiness(
-  service: string,
-  url: string,
-  timeoutMs = 2_000,
-): Promise<InstanceHealth> {
-  const started = performance.now();
-  try {
-    const response = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(timeoutMs) });
-    const body = (await response.json()) as { checks?: Record<string, string> };
-    return {
-      service,
-      url,
-      status: response.ok ? 'ready' : 'not-ready',
-      checks: body.checks ?? {},
-      latencyMs: Math.round(performance.now() - started),
-    };
-  } catch {
-    return {
-      service,
-      url,
-      status: 'unreachable',
-      checks: {},
-      latencyMs: Math.round(performance.now() - started),
-    };
-  }
-}
 
 export function createSystemRouter(deps: {
   services: () => Record<string, string>;
   procedures: () => { refresh(): Promise<void>; all(): ProcedureInfo[] };
   queues: QueueInspector;
+  monitor: PlatformMonitor;
 }) {
   const jobRef = z.strictObject({ queue: z.enum(QUEUE_NAMES), jobId: z.string().min(1).max(200) });
   return router({
@@ -71,18 +39,23 @@ export function createSystemRouter(deps: {
         return directory.all();
       }),
       /** Every service's readiness, as the gateway sees it now. */
-      health: roleProcedure(...STAFF_ROLES).query(async () => {
-        const instances = await Promise.all(
-          Object.entries(deps.services()).map(([service, url]) => probeReadiness(service, url)),
-        );
-        return {
-          status: instances.every((instance) => instance.status === 'ready')
-            ? ('ok' as const)
-            : ('degraded' as const),
-          checkedAt: new Date().toISOString(),
-          instances,
-        };
-      }),
+      health: roleProcedure(...STAFF_ROLES).query(() => platformHealth(deps.services())),
+      /**
+       * Per service: request rate, error rate and p50/p99 latency, one point per scrape of the
+       * instances' `/metrics` (every 10 s by default, 90 points: the last 15 minutes).
+       */
+      metrics: roleProcedure(...STAFF_ROLES).query(() => deps.monitor.metrics()),
+      /**
+       * Health, metrics and queues as they change: a snapshot now and one after each scrape, over
+       * Server-Sent Events (`httpSubscriptionLink`). Each is `tracked`, so a client that reconnects
+       * is not sent again the snapshot it has.
+       */
+      live: roleProcedure(...STAFF_ROLES)
+        .input(z.strictObject({ lastEventId: z.string().max(100).nullish() }).optional())
+        .subscription(async function* ({ input, signal }) {
+          for await (const { id, snapshot } of deps.monitor.snapshots(signal, input?.lastEventId))
+            yield tracked(id, snapshot);
+        }),
     }),
   });
 }

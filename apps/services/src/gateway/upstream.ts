@@ -7,8 +7,10 @@ import {
   type ServiceName,
   type TrpcCall,
   type TrpcReplyItem,
+  traceHeaders,
 } from '@bindery/api';
 import type { Logger } from '@bindery/runtime';
+import { SpanStatusCode, trace } from '@opentelemetry/api';
 import type { AnyTRPCRouter } from '@trpc/server';
 import { resolveResponse } from '@trpc/server/http';
 import { Counter, Histogram } from 'prom-client';
@@ -27,15 +29,19 @@ export interface Upstream {
   send(request: UpstreamRequest): Promise<TrpcReplyItem[]>;
 }
 
+/**
+ * By target service and instance. The instance is the base URL it was reached at (one label value per
+ * configured URL); it is not named `instance`, which Prometheus sets to the scraped process itself.
+ */
 const upstreamRequests = new Counter({
   name: 'bindery_gateway_upstream_requests_total',
-  help: 'Batches the gateway sent to a service, by service and outcome',
-  labelNames: ['service', 'outcome'] as const,
+  help: 'Batches the gateway sent to a service, by service, service instance (base URL) and outcome',
+  labelNames: ['service', 'service_instance', 'outcome'] as const,
 });
 const upstreamDuration = new Histogram({
   name: 'bindery_gateway_upstream_duration_seconds',
-  help: 'Time for a service to answer a batch from the gateway',
-  labelNames: ['service', 'outcome'] as const,
+  help: 'Time for a service instance to answer a batch from the gateway',
+  labelNames: ['service', 'service_instance', 'outcome'] as const,
   buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
 });
 
@@ -53,7 +59,7 @@ export function httpUpstream(options: {
   timeoutMs?: number;
 }): Upstream {
   const { service } = options;
-  return {
+  return inUpstreamSpan(service, {
     async send(request) {
       const { pathAndQuery, body } = encodeBatch(request.method, request.calls);
       const token = await mintInternalToken(options.internalTokenSecret, {
@@ -61,16 +67,17 @@ export function httpUpstream(options: {
         caller: request.caller,
         requestId: request.requestId,
       });
-      const stopTimer = upstreamDuration.startTimer({ service });
+      const instance = options.baseUrl();
+      const stopTimer = upstreamDuration.startTimer({ service, service_instance: instance });
       let outcome = 'ok';
       try {
-        const response = await fetch(options.baseUrl() + pathAndQuery, {
+        const response = await fetch(instance + pathAndQuery, {
           method: request.method,
           headers: {
             authorization: `Bearer ${token}`,
             'content-type': 'application/json',
             'x-request-id': request.requestId,
-            traceparent: request.traceparent,
+            ...traceHeaders(request.traceparent),
           },
           ...(body === undefined ? {} : { body }),
           signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
@@ -93,10 +100,42 @@ export function httpUpstream(options: {
             : errorItem('SERVICE_UNAVAILABLE', `${service} is unavailable`, call.path),
         );
       } finally {
-        upstreamRequests.inc({ service, outcome });
+        upstreamRequests.inc({ service, service_instance: instance, outcome });
         stopTimer({ outcome });
       }
     },
+  });
+}
+
+const tracer = trace.getTracer('@bindery/services');
+
+/**
+ * Sends each batch in an `upstream <service>` span, the parent of the instrumented `fetch`'s client
+ * span and so of the service's own spans. A no-op without an OpenTelemetry SDK.
+ */
+function inUpstreamSpan(service: ServiceName, upstream: Upstream): Upstream {
+  return {
+    send: (request) =>
+      tracer.startActiveSpan(
+        `upstream ${service}`,
+        {
+          attributes: {
+            'bindery.service': service,
+            'bindery.procedures': request.calls.map((call) => call.path),
+          },
+        },
+        async (span) => {
+          try {
+            const replies = await upstream.send(request);
+            if (replies.some((item) => 'error' in item && item.error.data.httpStatus >= 500)) {
+              span.setStatus({ code: SpanStatusCode.ERROR, message: `${service} failed a call` });
+            }
+            return replies;
+          } finally {
+            span.end();
+          }
+        },
+      ),
   };
 }
 

@@ -12,6 +12,7 @@ import {
   type OrdersDb,
   transition,
 } from './orders';
+import { orderOutcomes } from './saga';
 import { createOrderInput, listOrdersInput, type Order, orderIdInput } from './schemas';
 
 export interface OrdersDeps {
@@ -69,7 +70,7 @@ export function createOrdersRouter({ db, users, catalog, orderTimeoutMs }: Order
             unitPriceCents: book.priceCents,
           };
         });
-        return insertOrder(db, {
+        const order = await insertOrder(db, {
           userId,
           placedBy: ctx.user.id,
           idempotencyKey: input.idempotencyKey,
@@ -78,6 +79,10 @@ export function createOrdersRouter({ db, users, catalog, orderTimeoutMs }: Order
           deadlineAt: new Date(Date.now() + orderTimeoutMs),
           context: { requestId: ctx.requestId, ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}) },
         });
+        // Committed by now. A create that lost a race for the same key (and got the winner's order)
+        // counts too: that needs concurrent retries with one key, and is the rare exception.
+        orderOutcomes.inc({ outcome: 'created' });
+        return order;
       }),
       /** Staff read any order; customers only their own. */
       byId: reader
@@ -119,6 +124,7 @@ export function createOrdersRouter({ db, users, catalog, orderTimeoutMs }: Order
           }),
         );
         if (!cancelled) assertCancellable(await getOrder(db, order.id));
+        else orderOutcomes.inc({ outcome: 'cancelled' });
         return getOrder(db, order.id);
       }),
     }),

@@ -1,6 +1,16 @@
 import { handleOnce } from '@bindery/db';
+import { Counter } from 'prom-client';
 import type { BinderyEvent, EventHandlers } from '../events';
 import { addTimelineStep, type OrdersDb, ordersEventTables, overdueOrderIds, transition } from './orders';
+
+type OrderOutcome = 'created' | 'confirmed' | 'failed' | 'cancelled';
+
+/** Orders by what happened to them; counted once the transaction that made it so has committed. */
+export const orderOutcomes = new Counter({
+  name: 'bindery_orders_total',
+  help: 'Orders created, confirmed, failed and cancelled',
+  labelNames: ['outcome'] as const,
+});
 
 /**
  * The orders side of the saga. Orders hears what the other services did and moves the order:
@@ -9,13 +19,22 @@ import { addTimelineStep, type OrdersDb, ordersEventTables, overdueOrderIds, tra
  * only records the step: the compensations its final event started undo the rest.
  */
 export function ordersSagaHandlers(db: OrdersDb): EventHandlers<'orders'> {
-  const once = (event: BinderyEvent, handle: (tx: OrdersDb) => Promise<void>) =>
-    handleOnce(db, ordersEventTables, event, handle).then(() => undefined);
+  /** Handles `event` once; the outcome `handle` reports is counted after the commit. */
+  const once = async (event: BinderyEvent, handle: (tx: OrdersDb) => Promise<OrderOutcome | undefined>) => {
+    let outcome: OrderOutcome | undefined;
+    await handleOnce(db, ordersEventTables, event, async (tx) => {
+      outcome = await handle(tx);
+    });
+    if (outcome) orderOutcomes.inc({ outcome });
+  };
+  const step = (event: BinderyEvent, orderId: string, name: string, reason?: string) =>
+    once(event, async (tx) => {
+      await addTimelineStep(tx, orderId, name, reason);
+      return undefined;
+    });
   return {
-    'stock.reserved': (event) =>
-      once(event, (tx) => addTimelineStep(tx, event.payload.orderId, 'stock reserved')),
-    'stock.released': (event) =>
-      once(event, (tx) => addTimelineStep(tx, event.payload.orderId, 'stock released')),
+    'stock.reserved': (event) => step(event, event.payload.orderId, 'stock reserved'),
+    'stock.released': (event) => step(event, event.payload.orderId, 'stock released'),
     'stock.rejected': (event) =>
       once(event, async (tx) => {
         const { orderId, reason } = event.payload;
@@ -28,18 +47,20 @@ export function ordersSagaHandlers(db: OrdersDb): EventHandlers<'orders'> {
           event: { type: 'order.failed', context: event.context },
         });
         if (!failed) await addTimelineStep(tx, orderId, 'stock rejected', reason);
+        return failed ? 'failed' : undefined;
       }),
     'payment.captured': (event) =>
       once(event, async (tx) => {
         const { orderId } = event.payload;
         await addTimelineStep(tx, orderId, 'payment captured');
-        await transition(tx, {
+        const confirmed = await transition(tx, {
           orderId,
           from: ['PENDING'],
           to: 'CONFIRMED',
           step: 'confirmed',
           event: { type: 'order.confirmed', context: event.context },
         });
+        return confirmed ? 'confirmed' : undefined;
       }),
     'payment.declined': (event) =>
       once(event, async (tx) => {
@@ -53,11 +74,10 @@ export function ordersSagaHandlers(db: OrdersDb): EventHandlers<'orders'> {
           event: { type: 'order.failed', context: event.context },
         });
         if (!failed) await addTimelineStep(tx, orderId, 'payment declined', reason);
+        return failed ? 'failed' : undefined;
       }),
     'payment.refunded': (event) =>
-      once(event, (tx) =>
-        addTimelineStep(tx, event.payload.orderId, 'payment refunded', `${event.payload.amountCents} cents`),
-      ),
+      step(event, event.payload.orderId, 'payment refunded', `${event.payload.amountCents} cents`),
   };
 }
 
@@ -75,7 +95,10 @@ export async function expireOverdueOrders(db: OrdersDb, timeoutMs: number): Prom
         event: { type: 'order.failed', context: { requestId: `order-timeout-${orderId}` } },
       }),
     );
-    if (changed) expired++;
+    if (changed) {
+      orderOutcomes.inc({ outcome: 'failed' });
+      expired++;
+    }
   }
   return expired;
 }

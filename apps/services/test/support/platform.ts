@@ -4,8 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BinderyClient, createBinderyClient } from '@bindery/client';
 import { createTestDatabase } from '@bindery/db/testing';
-import { type Keys, loadKeys, type RunningService } from '@bindery/runtime';
+import {
+  type Keys,
+  loadKeys,
+  type RunningService,
+  type SpanExporter,
+  setLogDestination,
+  startTelemetry,
+} from '@bindery/runtime';
 import { Redis } from 'ioredis';
+import type { DestinationStream } from 'pino';
 import postgres from 'postgres';
 import { loadServiceConfig, type ServiceConfig } from '../../src/config';
 import { SERVICES, type ServiceProcess, WORKERS, type WorkerProcess } from '../../src/processes';
@@ -42,8 +50,19 @@ export async function startTestPlatform(
   options: {
     /** Which queue workers to run in this process; tests that run workers as processes pass fewer. */
     workers?: WorkerProcess[];
+    /**
+     * Starts OpenTelemetry first (`startTelemetry`: once per process, shared by every service here),
+     * exporting to `spanExporter`, or over OTLP when `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
+     * @defaultValue no tracing, as in a process without an exporter
+     */
+    telemetry?: { spanExporter?: SpanExporter };
+    /** Receives the log lines of every service and worker started here, instead of stdout. */
+    logDestination?: DestinationStream;
   } = {},
 ): Promise<TestPlatform> {
+  if (options.telemetry)
+    await startTelemetry({ service: 'bindery-test', instance: 'test', ...options.telemetry });
+  if (options.logDestination) setLogDestination(options.logDestination);
   const database = await createTestDatabase();
   const dataDir = mkdtempSync(join(tmpdir(), 'bindery-test-'));
   const config = loadServiceConfig({
@@ -113,6 +132,7 @@ export async function startTestPlatform(
       await deleteKeys(config.REDIS_URL, config.REDIS_KEY_PREFIX);
       await database.drop();
       rmSync(dataDir, { recursive: true, force: true });
+      if (options.logDestination) setLogDestination(undefined);
     },
   };
 }
