@@ -179,6 +179,25 @@ describe('metrics after traffic', () => {
     ).toBeGreaterThanOrEqual(1);
   });
 
+  test('services count their calls to peers per target service and instance, with a duration histogram', async () => {
+    const { samples } = await scrape(platform.services.orders.url);
+    const toUsers = {
+      caller: 'orders',
+      service: 'users',
+      service_instance: platform.services.users.url,
+      outcome: '2xx',
+    };
+    // Every orders.create checks the customer with users and prices the items with catalog: 4 orders.
+    expect(sampleValue(samples, 'bindery_peer_requests_total', toUsers)).toBeGreaterThanOrEqual(4);
+    expect(
+      sampleValue(samples, 'bindery_peer_request_duration_seconds_count', {
+        caller: 'orders',
+        service: 'catalog',
+        outcome: '2xx',
+      }),
+    ).toBeGreaterThanOrEqual(4);
+  });
+
   test('the gateway exports every queue’s depth and oldest waiting job’s age', async () => {
     const { samples } = await scrape(platform.gatewayUrl);
     for (const state of ['waiting', 'active', 'delayed', 'failed']) {

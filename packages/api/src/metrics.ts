@@ -15,3 +15,19 @@ export const procedureDuration = new Histogram({
   buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
   registers: [register],
 });
+
+/** Calls a service makes to a peer (service to service), by target service, instance and outcome. */
+export const peerCalls = new Counter({
+  name: 'bindery_peer_requests_total',
+  help: 'Calls to peer services, by caller, target service, target instance and outcome (HTTP status class or network error)',
+  labelNames: ['caller', 'service', 'service_instance', 'outcome'] as const,
+  registers: [register],
+});
+
+export const peerDuration = new Histogram({
+  name: 'bindery_peer_request_duration_seconds',
+  help: 'Time for a peer service to answer a call, by caller, target service and outcome',
+  labelNames: ['caller', 'service', 'outcome'] as const,
+  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  registers: [register],
+});

@@ -2,6 +2,7 @@ import { context, propagation } from '@opentelemetry/api';
 import { createTRPCClient, httpLink, type TRPCClient } from '@trpc/client';
 import type { AnyRouter } from '@trpc/server';
 import { mintInternalToken } from './internal-token';
+import { peerCalls, peerDuration } from './metrics';
 import type { Caller, ServiceName, UserIdentity } from './roles';
 
 /**
@@ -46,6 +47,7 @@ export function createPeerClient<TRouter extends AnyRouter>(
         // The link is typed for any router: it carries JSON, and the client above types the calls.
         httpLink<AnyRouter>({
           url: `${baseUrl()}/trpc`,
+          fetch: measuredFetch(options.self, options.target),
           headers: async () => ({
             ...options.headers?.(),
             authorization: `Bearer ${await mintInternalToken(options.internalTokenSecret, {
@@ -81,4 +83,21 @@ export function currentTraceparent(fallback?: string): string | undefined {
 export function traceHeaders(traceparent: string | undefined): Record<string, string> {
   if (!traceparent || currentTraceparent() !== undefined) return {};
   return { traceparent };
+}
+
+/** `fetch` that records each peer call's outcome and duration (`bindery_peer_*`). */
+function measuredFetch(caller: string, service: string): typeof fetch {
+  return async (input, init) => {
+    const started = performance.now();
+    const instance = new URL(input instanceof Request ? input.url : String(input)).origin;
+    let outcome = 'network-error';
+    try {
+      const response = await fetch(input, init);
+      outcome = `${Math.floor(response.status / 100)}xx`;
+      return response;
+    } finally {
+      peerCalls.inc({ caller, service, service_instance: instance, outcome });
+      peerDuration.observe({ caller, service, outcome }, (performance.now() - started) / 1000);
+    }
+  };
 }
