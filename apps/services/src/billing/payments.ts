@@ -1,10 +1,10 @@
 import { notFound } from '@bindery/api';
-import { billing, type Database, handleOnce, newestFirst, toPage, wasHandled, writeEvent } from '@bindery/db';
+import { billing, type Database, handleOnce, wasHandled, writeEvent } from '@bindery/db';
 import { TRPCError } from '@trpc/server';
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { Counter } from 'prom-client';
 import type { BinderyEvent } from '../events';
-import { resumeAfter } from '../pagination';
+import { listNewestFirst } from '../pagination';
 import { type ChargeResult, type PaymentProvider, PaymentProviderUnavailableError } from './payment-provider';
 
 /** Payments by outcome; each is counted once the transaction recording it has committed. */
@@ -96,18 +96,22 @@ export async function listPayments(
   },
 ) {
   const table = billing.payments;
-  const page = newestFirst(table, resumeAfter(input.cursor), [
-    input.status ? eq(table.status, input.status) : undefined,
-    input.userId ? eq(table.userId, input.userId) : undefined,
-  ]);
-  const rows = await db
-    .select()
-    .from(table)
-    .where(page.where)
-    .orderBy(...page.orderBy)
-    .limit(input.limit + 1);
-  const details = await withRefunds(db, rows.slice(0, input.limit));
-  return toPage(rows, input.limit, (row) => details.find((payment) => payment.id === row.id)!);
+  return listNewestFirst(
+    input,
+    table,
+    [
+      input.status ? eq(table.status, input.status) : undefined,
+      input.userId ? eq(table.userId, input.userId) : undefined,
+    ],
+    (query) =>
+      db
+        .select()
+        .from(table)
+        .where(query.where)
+        .orderBy(...query.orderBy)
+        .limit(query.limit),
+    (rows) => withRefunds(db, rows),
+  );
 }
 
 /** The provider captured a charge for an order that had ended meanwhile: it must be refunded. */

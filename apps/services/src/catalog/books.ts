@@ -1,8 +1,8 @@
 import { notFound } from '@bindery/api';
-import { catalog, containsPattern, type Database, newestFirst, toPage } from '@bindery/db';
+import { catalog, containsPattern, type Database } from '@bindery/db';
 import { and, eq, ilike, or, sql } from 'drizzle-orm';
 import type { z } from 'zod';
-import { resumeAfter } from '../pagination';
+import { listNewestFirst } from '../pagination';
 import type { Book, createBookInput, listBooksInput, updateBookInput } from './schemas';
 
 type CatalogDb = Database<typeof catalog>;
@@ -25,22 +25,27 @@ export async function getBook(db: CatalogDb, id: string): Promise<Book> {
 
 export async function listBooks(db: CatalogDb, input: z.output<typeof listBooksInput>) {
   const { books } = catalog;
-  const page = newestFirst(books, resumeAfter(input.cursor), [
-    input.search
-      ? or(
-          ilike(books.title, containsPattern(input.search)),
-          ilike(books.author, containsPattern(input.search)),
-        )
-      : undefined,
-    input.author ? ilike(books.author, containsPattern(input.author)) : undefined,
-  ]);
-  const rows = await db
-    .select()
-    .from(books)
-    .where(page.where)
-    .orderBy(...page.orderBy)
-    .limit(input.limit + 1);
-  return toPage(rows, input.limit, toBook);
+  return listNewestFirst(
+    input,
+    books,
+    [
+      input.search
+        ? or(
+            ilike(books.title, containsPattern(input.search)),
+            ilike(books.author, containsPattern(input.search)),
+          )
+        : undefined,
+      input.author ? ilike(books.author, containsPattern(input.author)) : undefined,
+    ],
+    (query) =>
+      db
+        .select()
+        .from(books)
+        .where(query.where)
+        .orderBy(...query.orderBy)
+        .limit(query.limit),
+    (rows) => rows.map(toBook),
+  );
 }
 
 export async function updateBook(db: CatalogDb, input: z.output<typeof updateBookInput>): Promise<Book> {

@@ -1,7 +1,7 @@
-import { type Database, newestFirst, notifications, toPage } from '@bindery/db';
+import { type Database, notifications } from '@bindery/db';
 import { and, eq, sql } from 'drizzle-orm';
 import type { BinderyEvent, EventType } from '../events';
-import { resumeAfter } from '../pagination';
+import { listNewestFirst } from '../pagination';
 import type { Transport } from './transport';
 
 export type NotificationsDb = Database<typeof notifications>;
@@ -142,14 +142,17 @@ export async function listMessages(
   input: { userId?: string | undefined; cursor?: string | undefined; limit: number },
 ) {
   const table = notifications.messages;
-  const page = newestFirst(table, resumeAfter(input.cursor), [
-    input.userId ? eq(table.userId, input.userId) : undefined,
-  ]);
-  const rows = await db
-    .select()
-    .from(table)
-    .where(page.where)
-    .orderBy(...page.orderBy)
-    .limit(input.limit + 1);
-  return toPage(rows, input.limit, toMessage);
+  return listNewestFirst(
+    input,
+    table,
+    [input.userId ? eq(table.userId, input.userId) : undefined],
+    (query) =>
+      db
+        .select()
+        .from(table)
+        .where(query.where)
+        .orderBy(...query.orderBy)
+        .limit(query.limit),
+    (rows) => rows.map(toMessage),
+  );
 }

@@ -1,10 +1,10 @@
 import { notFound } from '@bindery/api';
-import { type Database, newestFirst, orders, toPage, writeEvent } from '@bindery/db';
+import { type Database, orders, writeEvent } from '@bindery/db';
 import { TRPCError } from '@trpc/server';
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { z } from 'zod';
 import type { EventPayloads } from '../events';
-import { resumeAfter } from '../pagination';
+import { listNewestFirst } from '../pagination';
 import type { listOrdersInput, Order } from './schemas';
 
 export type OrdersDb = Database<typeof orders>;
@@ -67,18 +67,22 @@ export async function getOrder(db: OrdersDb, id: string, visibleTo?: string): Pr
 
 export async function listOrders(db: OrdersDb, input: z.output<typeof listOrdersInput>) {
   const table = orders.orders;
-  const page = newestFirst(table, resumeAfter(input.cursor), [
-    input.status ? eq(table.status, input.status) : undefined,
-    input.userId ? eq(table.userId, input.userId) : undefined,
-  ]);
-  const rows = await db
-    .select()
-    .from(table)
-    .where(page.where)
-    .orderBy(...page.orderBy)
-    .limit(input.limit + 1);
-  const details = await withDetails(db, rows.slice(0, input.limit));
-  return toPage(rows, input.limit, (row) => details.find((order) => order.id === row.id)!);
+  return listNewestFirst(
+    input,
+    table,
+    [
+      input.status ? eq(table.status, input.status) : undefined,
+      input.userId ? eq(table.userId, input.userId) : undefined,
+    ],
+    (query) =>
+      db
+        .select()
+        .from(table)
+        .where(query.where)
+        .orderBy(...query.orderBy)
+        .limit(query.limit),
+    (rows) => withDetails(db, rows),
+  );
 }
 
 export interface NewOrder {

@@ -1,8 +1,8 @@
 import { notFound, type Role } from '@bindery/api';
-import { containsPattern, type Database, newestFirst, toPage, users, writeEvent } from '@bindery/db';
+import { containsPattern, type Database, users, writeEvent } from '@bindery/db';
 import { arrayContains, eq, ilike, or, sql } from 'drizzle-orm';
 import type { z } from 'zod';
-import { resumeAfter } from '../pagination';
+import { listNewestFirst } from '../pagination';
 import type { createUserInput, listUsersInput, User, updateUserInput } from './schemas';
 
 export type UsersDb = Database<typeof users>;
@@ -57,23 +57,28 @@ export async function findUserByEmail(db: UsersDb, email: string): Promise<User 
 
 export async function listUsers(db: UsersDb, input: z.output<typeof listUsersInput>) {
   const table = users.users;
-  const page = newestFirst(table, resumeAfter(input.cursor), [
-    input.search
-      ? or(
-          ilike(table.email, containsPattern(input.search)),
-          ilike(table.name, containsPattern(input.search)),
-        )
-      : undefined,
-    input.role ? arrayContains(table.roles, [input.role]) : undefined,
-    input.status ? eq(table.status, input.status) : undefined,
-  ]);
-  const rows = await db
-    .select()
-    .from(table)
-    .where(page.where)
-    .orderBy(...page.orderBy)
-    .limit(input.limit + 1);
-  return toPage(rows, input.limit, toUser);
+  return listNewestFirst(
+    input,
+    table,
+    [
+      input.search
+        ? or(
+            ilike(table.email, containsPattern(input.search)),
+            ilike(table.name, containsPattern(input.search)),
+          )
+        : undefined,
+      input.role ? arrayContains(table.roles, [input.role]) : undefined,
+      input.status ? eq(table.status, input.status) : undefined,
+    ],
+    (query) =>
+      db
+        .select()
+        .from(table)
+        .where(query.where)
+        .orderBy(...query.orderBy)
+        .limit(query.limit),
+    (rows) => rows.map(toUser),
+  );
 }
 
 export async function updateUser(
