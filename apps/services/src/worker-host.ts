@@ -5,6 +5,7 @@ import {
   createQueue,
   createQueueRedis,
   createWorker,
+  type Discovery,
   type Keys,
   type Logger,
   type RunningService,
@@ -14,6 +15,7 @@ import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@ope
 import { type Job, type Queue, UnrecoverableError, type Worker } from 'bullmq';
 import { Counter, Histogram } from 'prom-client';
 import type { ServiceConfig } from './config';
+import { registrationOptions, startDiscovery } from './discovery';
 import {
   CONSUMERS,
   type Consumer,
@@ -113,6 +115,8 @@ export interface WorkerPlan {
   onStart?: (queues: { get(name: string): Queue }) => Promise<void>;
   readiness?: Record<string, () => Promise<unknown>>;
   onClose?: () => Promise<void>;
+  /** The worker's view of its peers, when it calls them; one is started (to register) otherwise. */
+  discovery?: Discovery;
 }
 
 export function typedHandlers<TConsumer extends Consumer>(
@@ -135,6 +139,7 @@ export async function startWorkers(
   plan: WorkerPlan,
   log: Logger = createLogger({ service: `${service}-worker`, instance: config.INSTANCE_ID }),
 ): Promise<RunningService> {
+  const discovery = plan.discovery ?? (await startDiscovery(config, log));
   const connection = {
     redis: createQueueRedis(config.REDIS_URL, `bindery-${service}-worker`),
     prefix: `${config.REDIS_KEY_PREFIX}bull`,
@@ -240,6 +245,7 @@ export async function startWorkers(
     internalTokenSecret: keys.internalTokenSecret,
     host: config.HOST,
     port: config.WORKER_PORT,
+    registration: registrationOptions(config, discovery),
     readiness: { redis: () => connection.redis.ping(), ...plan.readiness },
     onClose: async () => {
       relaying = false;
@@ -248,6 +254,7 @@ export async function startWorkers(
       await Promise.all([...queues.values()].map((existing) => existing.close()));
       await connection.redis.quit();
       await plan.onClose?.();
+      await discovery.close();
     },
   });
 }

@@ -375,9 +375,21 @@ describe('kubernetes', () => {
       const known = new Set([...knownVariables(), 'GATEWAY_URL', 'WEB_PORT', 'AUTH_TRUST_HOST']);
       expect(Object.keys(data).filter((variable) => !known.has(variable))).toEqual([]);
       expect(data).toMatchObject({ NODE_ENV: 'production', HOST: '0.0.0.0', WORKER_PORT: '9000' });
+      // In a cluster, instances are found from Kubernetes DNS: the SRV records of each service's
+      // headless Service (named port `http`) in the overlay's own namespace.
+      const namespace = rendered[overlay].find((object) => object.kind === 'Namespace')?.metadata.name;
+      expect(data).toMatchObject({
+        DISCOVERY: 'dns',
+        DISCOVERY_DNS_NAME: `_http._tcp.{service}-headless.${namespace}.svc.cluster.local`,
+      });
       for (const service of services.filter((candidate) => candidate.role === 'service')) {
-        expect(data[`${service.name.toUpperCase()}_URL`]).toBe(`http://${service.name}:${service.port}`);
         expect(data[`${service.name.toUpperCase()}_PORT`]).toBe(String(service.port));
+        const headless = find(overlay, 'Service', `${service.name}-headless`);
+        expect(headless, `${service.name} has no headless Service for DNS discovery`).toBeDefined();
+        expect(asRecord(headless?.spec).clusterIP).toBe('None');
+        expect(list(asRecord(headless?.spec).ports)).toContainEqual(
+          expect.objectContaining({ name: 'http', port: service.port }),
+        );
       }
       for (const process of processes) {
         const sources = list(containerOf(find(overlay, 'Deployment', process.name)).envFrom);

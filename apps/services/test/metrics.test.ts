@@ -9,7 +9,7 @@ import { type PrometheusSample, parsePrometheusText } from '../src/gateway/prome
 import type { AppRouter } from '../src/router';
 import { codeOf, createAccount, type TestAccount } from './support/accounts';
 import { eventually, settled } from './support/orders';
-import { startTestPlatform, type TestPlatform } from './support/platform';
+import { EVERY_PROCESS, startTestPlatform, type TestPlatform } from './support/platform';
 
 /**
  * Metrics after real traffic. The test platform runs every service, worker and the gateway in this
@@ -261,16 +261,11 @@ describe('metrics after traffic', () => {
       10_000,
     );
     expect(metrics).toMatchObject({ intervalMs: SCRAPE_INTERVAL_MS, windowMs: 90 * SCRAPE_INTERVAL_MS });
-    expect(metrics.services.map((service) => service.service).sort()).toEqual([
-      'auth',
-      'billing',
-      'catalog',
-      'notifications',
-      'orders',
-      'users',
-    ]);
+    expect(metrics.services.map((service) => service.service).sort()).toEqual(EVERY_PROCESS);
     const orders = metrics.services.find((service) => service.service === 'orders')!;
-    expect(orders.instances).toEqual([{ url: platform.services.orders.url, up: true }]);
+    expect(orders.instances).toEqual([
+      { id: platform.config.INSTANCE_ID, url: platform.services.orders.url, up: true },
+    ]);
     expect(orders.points.length).toBeGreaterThan(0);
     expect(orders.points.length).toBeLessThanOrEqual(90);
     const window = orders.window!;
@@ -331,17 +326,10 @@ describe('system.live', () => {
       );
       expect(failure).toBeUndefined();
       const [first, second] = snapshots;
-      expect(first!.health.instances.map((instance) => instance.service).sort()).toEqual([
-        'auth',
-        'billing',
-        'catalog',
-        'notifications',
-        'orders',
-        'users',
-      ]);
+      expect(first!.health.instances.map((instance) => instance.service).sort()).toEqual(EVERY_PROCESS);
       expect(first!.health.status).toBe('ok');
       expect(first!.queues?.map((queue) => queue.name)).toContain('orders-events');
-      expect(first!.metrics.services).toHaveLength(6);
+      expect(first!.metrics.services).toHaveLength(EVERY_PROCESS.length);
       expect(Date.parse(second!.metrics.scrapedAt!)).toBeGreaterThan(Date.parse(first!.metrics.scrapedAt!));
     } finally {
       subscription.unsubscribe();

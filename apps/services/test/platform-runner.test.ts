@@ -47,7 +47,7 @@ beforeAll(async () => {
     ...ports,
     LOG_LEVEL: 'warn',
   };
-  runner = spawn(process.execPath, [join(servicesDir, 'dist/bin/platform.js')], {
+  runner = spawn(process.execPath, [join(servicesDir, 'dist/bin/platform.js'), '--replicas', 'catalog=2'], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -70,7 +70,7 @@ afterAll(() => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-test('the platform serves the API on embedded defaults, then stops cleanly on Ctrl-C', async () => {
+test('the platform serves the API on embedded defaults with two catalog instances, then stops cleanly on Ctrl-C', async () => {
   expect(output).toContain('embedded PostgreSQL (PGlite)');
   expect(output).toContain('private redis-server');
   expect(output).toContain('seeded 6 sample books');
@@ -97,6 +97,11 @@ test('the platform serves the API on embedded defaults, then stops cleanly on Ct
   ]);
   expect(read).toEqual(created);
   expect(health.status).toBe('ok');
+  // `--replicas catalog=2`: two catalog instances, both registered and in the gateway's rotation.
+  const topology = await client.system.topology.query();
+  const catalog = topology.services.find((service) => service.service === 'catalog');
+  expect(topology.registry).toBe('redis');
+  expect(catalog?.instances.map((instance) => instance.state)).toEqual(['ready', 'ready']);
 
   // The saga across the worker processes, on the embedded database: an order reaches CONFIRMED.
   const stocked = await client.catalog.books.adjustStock.mutate({ id: created.id, delta: 3 });

@@ -27,7 +27,13 @@ const routers: Record<string, AnyTRPCRouter> = {
   orders: createOrdersRouter({ db: unused, users: unused, catalog: unused, orderTimeoutMs: 1 }),
   billing: createBillingRouter({ db: unused, provider: unused }),
   notifications: createNotificationsRouter({ db: unused }),
-  system: createSystemRouter({ services: () => ({}), procedures: unused, queues: unused, monitor: unused }),
+  system: createSystemRouter({
+    health: unused,
+    topology: unused,
+    procedures: unused,
+    queues: unused,
+    monitor: unused,
+  }),
 };
 
 const procedures = Object.entries(routers).flatMap(([namespace, router]) =>
@@ -99,6 +105,7 @@ describe('every procedure declares its rules', () => {
         "system.queues.list": "query admin|operator|viewer",
         "system.queues.remove": "mutation operator|admin",
         "system.queues.retry": "mutation operator|admin",
+        "system.topology": "query admin|operator|viewer",
         "users.byId": "query admin|operator|viewer|customer",
         "users.create": "mutation admin",
         "users.disable": "mutation admin",

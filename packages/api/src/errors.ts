@@ -46,12 +46,19 @@ const PG_CLIENT_ERRORS: Record<string, { code: TRPCError['code']; describe: (pg:
     '22P02': { code: 'BAD_REQUEST', describe: () => 'A value has the wrong format' },
     '22003': { code: 'BAD_REQUEST', describe: () => 'A number is out of range' },
     '22001': { code: 'BAD_REQUEST', describe: () => 'A value is too long' },
+    // PostgreSQL text cannot hold a NUL character (U+0000); JSON strings can.
+    '22021': { code: 'BAD_REQUEST', describe: () => 'A value holds a character that cannot be stored (NUL)' },
     '40001': { code: 'CONFLICT', describe: () => 'The record changed concurrently; try again' },
     '40P01': { code: 'CONFLICT', describe: () => 'The record changed concurrently; try again' },
     // The database cannot serve now (too many connections, shutting down): the caller may retry.
     '53300': { code: 'SERVICE_UNAVAILABLE', describe: () => 'The database is busy; try again' },
     '57P01': { code: 'SERVICE_UNAVAILABLE', describe: () => 'The database is restarting; try again' },
     '57P03': { code: 'SERVICE_UNAVAILABLE', describe: () => 'The database is starting; try again' },
+    // `database "…" is not currently accepting connections` (ALTER DATABASE … ALLOW_CONNECTIONS false).
+    '55000': {
+      code: 'SERVICE_UNAVAILABLE',
+      describe: () => 'The database is not accepting connections; try again',
+    },
   };
 
 /** Network errors on the way to the database: the caller may retry. */

@@ -1,6 +1,7 @@
 export * from './access-token';
 export * from './batch';
 export type { Context } from './context';
+export * from './deadline';
 export * from './errors';
 export * from './internal-token';
 export * from './meta';

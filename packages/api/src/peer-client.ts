@@ -1,6 +1,7 @@
 import { context, propagation } from '@opentelemetry/api';
 import { createTRPCClient, httpLink, type TRPCClient } from '@trpc/client';
 import type { AnyRouter } from '@trpc/server';
+import { assertBeforeDeadline, DEADLINE_HEADER, INSTANCE_HEADER } from './deadline';
 import { mintInternalToken } from './internal-token';
 import { peerCalls, peerDuration } from './metrics';
 import type { Caller, ServiceName, UserIdentity } from './roles';
@@ -13,6 +14,8 @@ export interface OnBehalfOf {
   caller: { user: UserIdentity | null; ip: string | null };
   requestId: string;
   traceparent?: string | undefined;
+  /** When the call that caused this one stops waiting; the peer call ends by then too. */
+  deadline?: number | undefined;
 }
 
 export interface PeerClientOptions {
@@ -20,8 +23,17 @@ export interface PeerClientOptions {
   self: ServiceName;
   /** The service called; internal tokens are addressed to it. */
   target: ServiceName;
-  /** Where the target is reached: a base URL, or a function that picks one per call. */
+  /**
+   * Where the target is reached: a base URL, or a function that picks one per call. With a balanced
+   * `fetch` (one that picks the instance itself), any URL naming the service.
+   */
   baseUrl: string | (() => string);
+  /**
+   * Sends each call; a balancer's fetch (`balancedFetch` in @bindery/runtime) picks an instance, retries
+   * and breaks circuits.
+   * @defaultValue the global fetch
+   */
+  fetch?: typeof fetch;
   internalTokenSecret: Uint8Array;
   /** Extra headers per call, such as the trace context. */
   headers?: () => Record<string, string>;
@@ -47,7 +59,7 @@ export function createPeerClient<TRouter extends AnyRouter>(
         // The link is typed for any router: it carries JSON, and the client above types the calls.
         httpLink<AnyRouter>({
           url: `${baseUrl()}/trpc`,
-          fetch: measuredFetch(options.self, options.target),
+          fetch: measuredFetch(options.self, options.target, options.fetch ?? fetch),
           headers: async () => ({
             ...options.headers?.(),
             authorization: `Bearer ${await mintInternalToken(options.internalTokenSecret, {
@@ -57,6 +69,7 @@ export function createPeerClient<TRouter extends AnyRouter>(
             })}`,
             'x-request-id': onBehalfOf.requestId,
             ...traceHeaders(onBehalfOf.traceparent),
+            ...deadlineHeader(onBehalfOf.deadline),
           }),
         }),
       ],
@@ -85,14 +98,23 @@ export function traceHeaders(traceparent: string | undefined): Record<string, st
   return { traceparent };
 }
 
+/** The remaining time of the causing call, or nothing when it set no deadline. */
+function deadlineHeader(deadline: number | undefined): Record<string, string> {
+  if (deadline === undefined) return {};
+  assertBeforeDeadline(deadline);
+  return { [DEADLINE_HEADER]: String(Math.max(0, deadline - Date.now())) };
+}
+
 /** `fetch` that records each peer call's outcome and duration (`bindery_peer_*`). */
-function measuredFetch(caller: string, service: string): typeof fetch {
+function measuredFetch(caller: string, service: string, send: typeof fetch): typeof fetch {
   return async (input, init) => {
     const started = performance.now();
-    const instance = new URL(input instanceof Request ? input.url : String(input)).origin;
+    let instance = new URL(input instanceof Request ? input.url : String(input)).origin;
     let outcome = 'network-error';
     try {
-      const response = await fetch(input, init);
+      const response = await send(input, init);
+      // Behind a balancer the URL names the service; the instance that answered says who it is.
+      instance = response.headers.get(INSTANCE_HEADER) ?? instance;
       outcome = `${Math.floor(response.status / 100)}xx`;
       return response;
     } finally {

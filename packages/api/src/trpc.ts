@@ -3,6 +3,7 @@ import { initTRPC, TRPCError } from '@trpc/server';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import { ZodError } from 'zod';
 import type { Context } from './context';
+import { assertBeforeDeadline } from './deadline';
 import { describeIssues, type FieldIssue, toClientError, zodIssues } from './errors';
 import { isAllowed, type ProcedureMeta } from './meta';
 import { procedureCalls, procedureDuration } from './metrics';
@@ -122,7 +123,13 @@ const authorized = t.middleware(({ meta, ctx, next }) => {
   return next();
 });
 
-const baseProcedure = t.procedure.use(observed).use(clientErrors).use(authorized);
+/** A call whose caller gave up while it waited (in a batch, for a connection) is not started. */
+const withinDeadline = t.middleware(({ ctx, next }) => {
+  assertBeforeDeadline(ctx.deadline);
+  return next();
+});
+
+const baseProcedure = t.procedure.use(observed).use(clientErrors).use(withinDeadline).use(authorized);
 
 /** Anyone may call it, signed in or not. */
 export const publicProcedure = baseProcedure.meta({ access: { kind: 'public' } });

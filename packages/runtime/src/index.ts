@@ -1,3 +1,5 @@
+export * from './balancing/index';
+export * from './discovery/index';
 export { ConfigError, optionalUrl, parseEnv, port } from './env';
 export { BodyTooLargeError, MAX_BODY_BYTES, readBody, sendJson } from './http-util';
 export { type Keys, loadKeys } from './keys';
@@ -15,6 +17,7 @@ export { createRedis } from './redis';
 export {
   closeOnSignals,
   headerValue,
+  type InstanceRegistrationOptions,
   type RequestHandler,
   type RunningService,
   type StartServiceOptions,

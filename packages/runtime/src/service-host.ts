@@ -1,11 +1,15 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   type Context,
+  DEADLINE_HEADER,
   DEFAULT_MAX_BODY_BYTES,
+  deadlineFromHeader,
   describeProcedures,
+  INSTANCE_HEADER,
   InternalTokenError,
+  NOT_PROCESSED_HEADER,
   type ServiceName,
   verifyInternalToken,
 } from '@bindery/api';
@@ -13,6 +17,7 @@ import type { AnyTRPCRouter } from '@trpc/server';
 import { TRPCError } from '@trpc/server';
 import { nodeHTTPRequestHandler } from '@trpc/server/adapters/node-http';
 import { collectDefaultMetrics, register } from 'prom-client';
+import type { Registration, ServiceRegistry } from './discovery/service-registry';
 import { sendJson } from './http-util';
 import type { Logger } from './logger';
 
@@ -44,6 +49,25 @@ export interface StartServiceOptions {
    * @defaultValue 10_000
    */
   drainTimeoutMs?: number;
+  /** Registers the instance once it listens, so that peers and the gateway find it. */
+  registration?: InstanceRegistrationOptions;
+}
+
+export interface InstanceRegistrationOptions {
+  registry: Pick<ServiceRegistry, 'register'>;
+  instanceId: string;
+  /** The build it runs. */
+  version: string;
+  /** @defaultValue 1 */
+  weight?: number;
+  /** The URL peers reach it at, when not the one it listens on (behind NAT or a proxy). */
+  advertiseUrl?: string | undefined;
+  /**
+   * How long a draining instance goes on serving after it announced it is leaving, so that every
+   * caller has seen the announcement before it stops taking calls.
+   * @defaultValue 1_000
+   */
+  drainDelayMs?: number;
 }
 
 export interface RunningService {
@@ -68,6 +92,8 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     defaultMetricsStarted = true;
   }
   let closing = false;
+  // Past the drain delay, a call that still arrives (on a kept-alive connection) is refused untouched.
+  let refusing = false;
   // A process with neither (a queue worker) serves only its probes and metrics.
   const trpc: RequestHandler =
     options.handleTrpc ??
@@ -86,6 +112,18 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     const respond = async () => {
       if (path.startsWith('/trpc/') || path === '/trpc') {
         res.setHeader('x-request-id', requestId);
+        res.setHeader(INSTANCE_HEADER, advertisedUrl);
+        if (closing) res.setHeader('connection', 'close');
+        if (refusing) {
+          res.setHeader(NOT_PROCESSED_HEADER, '1');
+          return sendJson(res, 503, {
+            error: {
+              code: -32603,
+              message: `${name} is shutting down; call another instance`,
+              data: { code: 'SERVICE_UNAVAILABLE', httpStatus: 503 },
+            },
+          });
+        }
         if (!options.handleTrpc) return trpc(req, res, requestId);
         // The gateway logs each request it answers; a router logs each procedure call instead.
         const startedAt = performance.now();
@@ -137,12 +175,25 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://${options.host === '0.0.0.0' ? '127.0.0.1' : (options.host ?? '127.0.0.1')}:${port}`;
+  const advertisedUrl = options.registration?.advertiseUrl ?? url;
   log.info({ url }, `${name} listening`);
+  const registration = options.registration
+    ? await registerInstance(options.registration, name, advertisedUrl, options.router)
+    : undefined;
 
   let closed: Promise<void> | undefined;
   const close = () => {
     closed ??= (async () => {
       closing = true;
+      if (registration) {
+        // Announce, keep serving while callers take note, then leave: no caller loses a call.
+        await registration.update({ state: 'draining' }).catch(() => {});
+        await new Promise((resolve) => setTimeout(resolve, options.registration?.drainDelayMs ?? 1_000));
+        await registration
+          .deregister()
+          .catch((error: unknown) => log.warn({ err: error }, 'deregister failed'));
+      }
+      refusing = true;
       const drained = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const timer = setTimeout(() => server.closeAllConnections(), options.drainTimeoutMs ?? 10_000);
@@ -154,6 +205,25 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     return closed;
   };
   return { name, url, port, server, close };
+}
+
+async function registerInstance(
+  options: InstanceRegistrationOptions,
+  service: string,
+  url: string,
+  router: AnyTRPCRouter | undefined,
+): Promise<Registration> {
+  const procedures = router ? describeProcedures(router) : [];
+  return options.registry.register({
+    service,
+    id: options.instanceId,
+    url,
+    version: options.version,
+    weight: options.weight ?? 1,
+    startedAt: new Date().toISOString(),
+    procedureHash: createHash('sha256').update(JSON.stringify(procedures)).digest('hex').slice(0, 12),
+    state: 'serving',
+  });
 }
 
 function routerHandler(options: StartServiceOptions, log: Logger): RequestHandler {
@@ -195,6 +265,7 @@ function routerHandler(options: StartServiceOptions, log: Logger): RequestHandle
             caller: claims.caller,
             requestId: id,
             traceparent: headerValue(req, 'traceparent'),
+            deadline: deadlineFromHeader(headerValue(req, DEADLINE_HEADER)),
             log: log.child({ requestId: id }),
           };
         } catch (error) {

@@ -1,7 +1,8 @@
-import { createAccessTokenSigner, createPeerClient } from '@bindery/api';
+import { createAccessTokenSigner } from '@bindery/api';
 import { createLogger, createRedis, type Keys, type RunningService, startService } from '@bindery/runtime';
 import type { ServiceConfig } from '../config';
 import { openServiceDatabase } from '../database';
+import { balancedPeer, registrationOptions, startDiscovery } from '../discovery';
 import type { UsersRouter } from '../users/router';
 import { LoginLimiter } from './login-limiter';
 import { createAuthRouter } from './router';
@@ -9,6 +10,7 @@ import { createAuthRouter } from './router';
 /** Starts the auth service: credentials, access tokens, API tokens and login limits. */
 export async function startAuth(config: ServiceConfig, keys: Keys): Promise<RunningService> {
   const log = createLogger({ service: 'auth', instance: config.INSTANCE_ID });
+  const discovery = await startDiscovery(config, log);
   const database = await openServiceDatabase(config, 'auth');
   const redis = createRedis(config.REDIS_URL, {
     keyPrefix: `${config.REDIS_KEY_PREFIX}auth:`,
@@ -20,10 +22,9 @@ export async function startAuth(config: ServiceConfig, keys: Keys): Promise<Runn
     log,
     router: createAuthRouter({
       db: database.db,
-      users: createPeerClient<UsersRouter>({
+      users: balancedPeer<UsersRouter>(discovery, {
         self: 'auth',
         target: 'users',
-        baseUrl: () => config.serviceUrls.users,
         internalTokenSecret: keys.internalTokenSecret,
       }),
       limiter: new LoginLimiter(redis, {
@@ -37,10 +38,12 @@ export async function startAuth(config: ServiceConfig, keys: Keys): Promise<Runn
     internalTokenSecret: keys.internalTokenSecret,
     host: config.HOST,
     port: config.AUTH_PORT,
+    registration: registrationOptions(config, discovery),
     readiness: { database: database.ping, redis: () => redis.ping() },
     onClose: async () => {
       await database.close();
       await redis.quit();
+      await discovery.close();
     },
   });
 }

@@ -1,6 +1,7 @@
 import { createLogger, createRedis, type Keys, type RunningService, startService } from '@bindery/runtime';
 import type { ServiceConfig } from '../config';
 import { openServiceDatabase } from '../database';
+import { registrationOptions, startDiscovery } from '../discovery';
 import { createBillingRouter } from './router';
 import { SandboxPaymentProvider } from './sandbox-provider';
 
@@ -19,6 +20,7 @@ export function createPaymentProvider(config: ServiceConfig) {
 /** Starts the billing service: payments and refunds. */
 export async function startBilling(config: ServiceConfig, keys: Keys): Promise<RunningService> {
   const log = createLogger({ service: 'billing', instance: config.INSTANCE_ID });
+  const discovery = await startDiscovery(config, log);
   const database = await openServiceDatabase(config, 'billing');
   const { provider, redis } = createPaymentProvider(config);
   return startService({
@@ -28,10 +30,12 @@ export async function startBilling(config: ServiceConfig, keys: Keys): Promise<R
     internalTokenSecret: keys.internalTokenSecret,
     host: config.HOST,
     port: config.BILLING_PORT,
+    registration: registrationOptions(config, discovery),
     readiness: { database: database.ping, redis: () => redis.ping() },
     onClose: async () => {
       await database.close();
       await redis.quit();
+      await discovery.close();
     },
   });
 }

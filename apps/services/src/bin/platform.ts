@@ -1,13 +1,15 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { passwordSchema } from '@bindery/api';
 import { type EmbeddedDatabaseServer, serveEmbeddedDatabase } from '@bindery/db';
-import { ConfigError, loadKeys, parseEnv } from '@bindery/runtime';
+import { ConfigError, createLogger, loadKeys, parseEnv } from '@bindery/runtime';
 import { z } from 'zod';
 import { loadServiceConfig } from '../config';
+import { startDiscovery } from '../discovery';
 import { SERVICES, WORKERS } from '../processes';
 import { seed } from '../seed';
 
@@ -20,6 +22,7 @@ import { seed } from '../seed';
 const serviceEntry = fileURLToPath(new URL('./service.js', import.meta.url));
 
 const log = (line: string) => console.log(`[bindery] ${line}`);
+const quietLog = createLogger({ service: 'platform', instance: 'npm-start' });
 const cleanups: (() => Promise<void> | void)[] = [];
 const children = new Map<string, ChildProcess>();
 let stopping = false;
@@ -29,7 +32,10 @@ async function main() {
     BINDERY_ADMIN_EMAIL: z.email('must be an email address').default('admin@bindery.local'),
     BINDERY_ADMIN_PASSWORD: passwordSchema.optional(),
     REDIS_URL: z.string().optional(),
+    /** Instances per process: `catalog=3,users=2` (also `npm start -- --replicas catalog=3`). */
+    BINDERY_REPLICAS: z.string().default(''),
   });
+  const replicas = parseReplicas(replicasArgument() ?? platformEnv.BINDERY_REPLICAS);
   const base = loadServiceConfig();
   const dataDir = base.BINDERY_DATA_DIR;
   mkdirSync(dataDir, { recursive: true });
@@ -56,21 +62,30 @@ async function main() {
   if (seeded.booksCreated > 0) log(`seeded ${seeded.booksCreated} sample books`);
 
   const host = config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST;
-  const urls: Record<string, string> = {
-    ...config.serviceUrls,
-    gateway: `http://${host}:${config.GATEWAY_PORT}`,
-  };
-  const processes: { name: string; env: NodeJS.ProcessEnv }[] = Object.keys(SERVICES).map((name) => ({
-    name,
-    env,
-  }));
-  for (const service of Object.keys(WORKERS)) {
-    const port = await freePort();
-    urls[`${service}-worker`] = `http://${host}:${port}`;
-    processes.push({ name: `${service}-worker`, env: { ...env, WORKER_PORT: String(port) } });
+  const gatewayUrl = `http://${host}:${config.GATEWAY_PORT}`;
+  // The platform follows the registry too, to know when every instance has come up.
+  const discovery = await startDiscovery(
+    loadServiceConfig({ ...env, HEALTH_CHECK_INTERVAL_MS: '0' }),
+    quietLog,
+  );
+  cleanups.push(() => discovery.close());
+  const processes: { name: string; process: string; env: NodeJS.ProcessEnv }[] = [];
+  for (const service of [...Object.keys(SERVICES), ...Object.keys(WORKERS).map((name) => `${name}-worker`)]) {
+    const count = replicas.get(service) ?? 1;
+    for (let replica = 1; replica <= count; replica++) {
+      const replicaEnv: NodeJS.ProcessEnv = { ...env };
+      // The first instance keeps the service's port; the others take free ones and register them.
+      if (service.endsWith('-worker')) replicaEnv.WORKER_PORT = '0';
+      else if (replica > 1) replicaEnv[`${service.toUpperCase()}_PORT`] = '0';
+      processes.push({
+        name: count > 1 ? `${service}#${replica}` : service,
+        process: service,
+        env: replicaEnv,
+      });
+    }
   }
-  for (const { name, env: processEnv } of processes) {
-    const child = spawn(process.execPath, ['--enable-source-maps', serviceEntry, name], {
+  for (const { name, process: processName, env: processEnv } of processes) {
+    const child = spawn(process.execPath, ['--enable-source-maps', serviceEntry, processName], {
       env: processEnv,
       // The IPC channel lets a child notice this process is gone, however it ended.
       stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
@@ -84,20 +99,61 @@ async function main() {
       }
     });
   }
-  await Promise.all(Object.entries(urls).map(([name, url]) => waitUntilReady(name, url)));
+  const expected = new Map<string, number>();
+  for (const { process: processName } of processes)
+    expected.set(processName, (expected.get(processName) ?? 0) + 1);
+  await Promise.all(
+    [...expected].map(([service, count]) =>
+      waitFor(`${count} instance(s) of ${service}`, () => discovery.waitFor(service, count, 2_000)),
+    ),
+  );
+  await Promise.all(discovery.instances().map((instance) => waitUntilReady(instance.service, instance.url)));
+  const consoleUrl = await startConsole(env, gatewayUrl, host, dataDir);
 
   log('Bindery is running:');
-  log(`  gateway        ${urls.gateway}/trpc   (the API; health at ${urls.gateway}/readyz)`);
+  log(`  gateway        ${gatewayUrl}/trpc   (the API; health at ${gatewayUrl}/readyz)`);
+  if (consoleUrl) log(`  console        ${consoleUrl}   (sign in as the admin below)`);
   for (const name of Object.keys(SERVICES).filter((service) => service !== 'gateway')) {
-    log(`  ${name.padEnd(14)} ${urls[name]}   (internal)`);
+    const urls = discovery.instances(name).map((instance) => instance.url);
+    log(`  ${name.padEnd(14)} ${urls.join(', ')}   (internal)`);
   }
   log(`  workers        ${Object.keys(WORKERS).join(', ')}`);
+  log(`  discovery      ${config.DISCOVERY}; balancing ${config.LB_STRATEGY}; topology: system.topology`);
   if (seeded.generatedPassword) {
     log(`  admin          ${seeded.adminEmail} / ${seeded.generatedPassword}   (generated now, shown once)`);
   } else {
     log(`  admin          ${seeded.adminEmail}`);
   }
   log('Press Ctrl-C to stop.');
+}
+
+/** `--replicas catalog=3,users=2` from the command line, if given. */
+function replicasArgument(): string | undefined {
+  const index = process.argv.indexOf('--replicas');
+  if (index !== -1) return process.argv[index + 1] ?? '';
+  return process.argv.find((argument) => argument.startsWith('--replicas='))?.slice('--replicas='.length);
+}
+
+/** Reads `catalog=3,users=2`; a process not named runs once. The gateway owns its port: one only. */
+function parseReplicas(text: string): Map<string, number> {
+  const known = [...Object.keys(SERVICES), ...Object.keys(WORKERS).map((name) => `${name}-worker`)];
+  const replicas = new Map<string, number>();
+  for (const entry of text.split(',').filter((part) => part.trim())) {
+    const [name = '', countText = ''] = entry.split('=').map((part) => part.trim());
+    const count = Number(countText);
+    if (!known.includes(name) || !Number.isInteger(count) || count < 1 || count > 16) {
+      throw new ConfigError(
+        `--replicas: "${entry}" must be <process>=<1..16> with a process among ${known.join(', ')}`,
+      );
+    }
+    if (name === 'gateway' && count > 1) {
+      throw new ConfigError(
+        '--replicas: one gateway per machine (it owns GATEWAY_PORT); put a load balancer in front of several',
+      );
+    }
+    replicas.set(name, count);
+  }
+  return replicas;
 }
 
 /** One platform per data directory: two would corrupt the embedded database. */
@@ -175,6 +231,77 @@ function freePort(): Promise<number> {
   });
 }
 
+/**
+ * The operator console (apps/web), once built: its standalone Next.js server on WEB_PORT (3000),
+ * talking to the gateway. Auth.js encrypts sessions with AUTH_SECRET: set it, or a development one
+ * is generated once under the data directory; production refuses to start without one.
+ * `BINDERY_CONSOLE=off` leaves it out (the console's end-to-end tests run their own).
+ */
+async function startConsole(
+  env: NodeJS.ProcessEnv,
+  gatewayUrl: string,
+  host: string,
+  dataDir: string,
+): Promise<string | null> {
+  const server = fileURLToPath(new URL('../../../web/.next/standalone/apps/web/server.js', import.meta.url));
+  if (env.BINDERY_CONSOLE === 'off') return null;
+  if (!existsSync(server)) {
+    log('console is not built: node scripts/pnpm.mjs build builds it');
+    return null;
+  }
+  const consoleEnv = parseEnv(
+    {
+      WEB_PORT: z.coerce.number().int().min(1).max(65_535).default(3000),
+      AUTH_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+      NODE_ENV: z.string().optional(),
+    },
+    env,
+  );
+  let secret = consoleEnv.AUTH_SECRET;
+  if (!secret) {
+    if (consoleEnv.NODE_ENV === 'production') {
+      throw new ConfigError(
+        "AUTH_SECRET must be set in production (the console's session key): openssl rand -base64 32",
+      );
+    }
+    const secretFile = join(dataDir, 'console-auth-secret');
+    if (!existsSync(secretFile))
+      writeFileSync(secretFile, randomBytes(32).toString('base64'), { mode: 0o600 });
+    secret = readFileSync(secretFile, 'utf8').trim();
+  }
+  const url = `http://${host}:${consoleEnv.WEB_PORT}`;
+  const child = spawn(process.execPath, [server], {
+    env: {
+      ...env,
+      NODE_ENV: 'production',
+      PORT: String(consoleEnv.WEB_PORT),
+      HOSTNAME: host,
+      GATEWAY_URL: gatewayUrl,
+      AUTH_SECRET: secret,
+      AUTH_TRUST_HOST: 'true',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  children.set('console', child);
+  cleanups.push(
+    () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  );
+  child.on('exit', (code, signal) => {
+    children.delete('console');
+    if (!stopping) log(`console exited (${signal ?? `code ${code}`}); the API keeps running`);
+  });
+  await waitFor(`the console at ${url}`, async () => {
+    const response = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2_000) });
+    if (!response.ok) throw new Error(`${response.status}`);
+  });
+  return url;
+}
+
 async function waitUntilReady(name: string, url: string) {
   await waitFor(`${name} at ${url}`, async () => {
     const response = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2_000) });
@@ -201,9 +328,11 @@ async function stop(exitCode: number) {
   stopping = true;
   log('stopping…');
   // The gateway first, so no new work arrives; then the workers finish their jobs; then the services.
-  await terminate('gateway');
-  await Promise.all(Object.keys(WORKERS).map((service) => terminate(`${service}-worker`)));
-  await Promise.all(Object.keys(SERVICES).map((name) => terminate(name)));
+  const named = (match: (process: string) => boolean) =>
+    [...children.keys()].filter((name) => match(name.split('#')[0]!));
+  await Promise.all(named((name) => name === 'gateway').map(terminate));
+  await Promise.all(named((name) => name.endsWith('-worker')).map(terminate));
+  await Promise.all([...children.keys()].map(terminate));
   for (const cleanup of cleanups.reverse()) {
     try {
       await cleanup();

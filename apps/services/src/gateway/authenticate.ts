@@ -18,6 +18,9 @@ export interface AuthenticatorOptions {
   apiTokenCacheMs?: number;
 }
 
+/** API tokens are 70 characters (`bnd_<22>_<43>`); the auth service refuses to look up one over 200. */
+const MAX_API_TOKEN_LENGTH = 200;
+
 /**
  * Authenticates the caller from `Authorization: Bearer …`: an access token (verified here with the
  * auth service's public key) or an API token (`bnd_…`, resolved by the auth service and cached
@@ -42,6 +45,9 @@ export function createAuthenticator(options: AuthenticatorOptions) {
     const token = /^Bearer\s+(\S+)$/i.exec(authorization)?.[1];
     if (!token) return { kind: 'invalid', reason: 'The Authorization header must read "Bearer <token>"' };
     if (token.startsWith('bnd_')) {
+      // Longer than any token auth issues, and than `auth.internal.resolveApiToken` accepts: asking would fail.
+      if (token.length > MAX_API_TOKEN_LENGTH)
+        return { kind: 'invalid', reason: 'The API token is unknown, revoked or expired' };
       let user: UserIdentity | null;
       try {
         user = await resolveCached(token);

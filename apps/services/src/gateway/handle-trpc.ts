@@ -3,7 +3,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   type Caller,
   currentTraceparent,
+  DEADLINE_HEADER,
   DEFAULT_MAX_BODY_BYTES,
+  deadlineFromHeader,
   errorItem,
   namespaceOf,
   parseTrpcRequest,
@@ -90,16 +92,18 @@ export function createTrpcHandler(options: {
     let request: TrpcRequest;
     let maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
     try {
-      if (req.method === 'POST') {
-        await options.procedures.refresh(pathsForErrors.map(namespaceOf));
-        maxBodyBytes = options.procedures.maxBodyBytes(pathsForErrors);
-      }
+      // The rules (body limit, timeout, whether a retry is safe) of the procedures called.
+      await options.procedures.refresh(pathsForErrors.map(namespaceOf));
+      if (req.method === 'POST') maxBodyBytes = options.procedures.maxBodyBytes(pathsForErrors);
       request = parseTrpcRequest({
         method: req.method ?? 'GET',
         procedurePaths,
         searchParams: url.searchParams,
         body: req.method === 'POST' ? await readJsonBody(req, maxBodyBytes) : undefined,
       });
+      if (request.calls.some((call) => nestsDeeperThan(call.input, MAX_INPUT_DEPTH))) {
+        throw new TrpcRequestError('BAD_REQUEST', `An input nests deeper than ${MAX_INPUT_DEPTH} levels`);
+      }
     } catch (error) {
       if (error instanceof BodyTooLargeError) {
         return fail('PAYLOAD_TOO_LARGE', `The body exceeds ${maxBodyBytes} bytes`);
@@ -115,6 +119,8 @@ export function createTrpcHandler(options: {
     }
     const caller = callerOf(req, authentication);
     const traceparent = traceparentOf(req);
+    // A client may say how long it waits; each procedure's own timeout applies besides.
+    const deadline = deadlineFromHeader(headerValue(req, DEADLINE_HEADER));
 
     const items: TrpcReplyItem[] = new Array(request.calls.length);
     await Promise.all(
@@ -127,6 +133,7 @@ export function createTrpcHandler(options: {
               caller,
               requestId,
               traceparent,
+              deadline,
             })
           : members.map(({ call }) =>
               errorItem('NOT_FOUND', `No procedure found on path "${call.path}"`, call.path),
@@ -181,6 +188,24 @@ function callerOf(req: IncomingMessage, authentication: Authentication): Caller 
     user: authentication.kind === 'user' ? authentication.user : null,
     ip: req.socket.remoteAddress ?? null,
   };
+}
+
+/**
+ * How deep an input may nest. JSON.parse takes any depth, but re-encoding a batch for the services
+ * (JSON.stringify) overflows the stack at a few thousand levels; no procedure's input needs 100.
+ */
+const MAX_INPUT_DEPTH = 100;
+
+/** Whether a parsed JSON value nests deeper than `limit`, walked without recursion (it may be deeper than the stack). */
+function nestsDeeperThan(value: unknown, limit: number): boolean {
+  const pending: [unknown, number][] = [[value, 0]];
+  while (pending.length > 0) {
+    const [current, depth] = pending.pop()!;
+    if (current === null || typeof current !== 'object') continue;
+    if (depth >= limit) return true;
+    for (const child of Object.values(current)) pending.push([child, depth + 1]);
+  }
+  return false;
 }
 
 async function readJsonBody(req: IncomingMessage, maxBodyBytes: number): Promise<unknown> {

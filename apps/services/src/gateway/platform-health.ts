@@ -1,5 +1,7 @@
 export interface InstanceHealth {
   service: string;
+  /** The instance's id in the registry. */
+  id: string;
   url: string;
   status: 'ready' | 'not-ready' | 'unreachable';
   checks: Record<string, string>;
@@ -10,12 +12,20 @@ export interface PlatformHealth {
   status: 'ok' | 'degraded';
   checkedAt: string;
   instances: InstanceHealth[];
+  /** What an operator should look at: a service without instances, versions skewed in a rollout. */
+  warnings: string[];
+}
+
+/** An instance to ask, as the registry lists it. */
+export interface InstanceRef {
+  service: string;
+  id: string;
+  url: string;
 }
 
 /** Asks one instance's `/readyz`; never throws. */
 export async function probeReadiness(
-  service: string,
-  url: string,
+  { service, id, url }: InstanceRef,
   timeoutMs = 2_000,
 ): Promise<InstanceHealth> {
   const started = performance.now();
@@ -24,6 +34,7 @@ export async function probeReadiness(
     const body = (await response.json()) as { checks?: Record<string, string> };
     return {
       service,
+      id,
       url,
       status: response.ok ? 'ready' : 'not-ready',
       checks: body.checks ?? {},
@@ -32,6 +43,7 @@ export async function probeReadiness(
   } catch {
     return {
       service,
+      id,
       url,
       status: 'unreachable',
       checks: {},
@@ -40,14 +52,23 @@ export async function probeReadiness(
   }
 }
 
-/** Every instance's readiness, asked now; `ok` only when all are ready. */
-export async function platformHealth(services: Record<string, string>): Promise<PlatformHealth> {
-  const instances = await Promise.all(
-    Object.entries(services).map(([service, url]) => probeReadiness(service, url)),
-  );
+/**
+ * Every instance's readiness, asked now; `ok` only when all are ready and every service in
+ * `expected` has an instance. `warnings` come from the caller's view of the topology.
+ */
+export async function platformHealth(
+  refs: readonly InstanceRef[],
+  expected: readonly string[] = [],
+  warnings: readonly string[] = [],
+): Promise<PlatformHealth> {
+  const instances = await Promise.all(refs.map((ref) => probeReadiness(ref)));
+  const missing = expected.filter((service) => !refs.some((ref) => ref.service === service));
+  const allWarnings = [...missing.map((service) => `${service} has no instance registered`), ...warnings];
   return {
-    status: instances.every((instance) => instance.status === 'ready') ? 'ok' : 'degraded',
+    status:
+      missing.length === 0 && instances.every((instance) => instance.status === 'ready') ? 'ok' : 'degraded',
     checkedAt: new Date().toISOString(),
     instances,
+    warnings: allWarnings,
   };
 }

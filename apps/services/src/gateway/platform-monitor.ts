@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger, QueueStats } from '@bindery/runtime';
 import { histogramQuantile } from './histogram-quantile';
-import { type PlatformHealth, platformHealth } from './platform-health';
+import type { InstanceRef, PlatformHealth } from './platform-health';
 import { parsePrometheusText } from './prometheus-text';
 import { RingBuffer } from './ring-buffer';
 import { addTotals, emptyTotals, type RpcTotals, rpcTotals, totalsSince } from './rpc-totals';
@@ -22,7 +22,7 @@ export interface MetricsPoint {
 
 export interface ServiceMetrics {
   service: string;
-  instances: { url: string; up: boolean }[];
+  instances: { id: string; url: string; up: boolean }[];
   /** The last interval; null until two scrapes have been made. */
   current: MetricsPoint | null;
   /** All the points kept, summed: the last 15 minutes at the default interval. */
@@ -48,8 +48,12 @@ export interface PlatformSnapshot {
 }
 
 export interface PlatformMonitorOptions {
-  /** Every service and where it is reached; asked on each scrape. */
-  services: () => Record<string, string>;
+  /** Every instance to scrape, as the registry lists them now; asked on each scrape. */
+  instances: () => InstanceRef[];
+  /** The services shown even without an instance. */
+  services: readonly string[];
+  /** Every instance's readiness, asked on each scrape. */
+  health: () => Promise<PlatformHealth>;
   /** Queue counts, read on each scrape. */
   queueStats: () => Promise<QueueStats[]>;
   log: Logger;
@@ -125,19 +129,19 @@ export class PlatformMonitor {
 
   /** Makes one scrape and publishes its snapshot. */
   async tick(): Promise<void> {
-    const services = this.options.services();
+    const refs = this.options.instances();
     const now = Date.now();
     const seconds = this.lastTickAt === undefined ? undefined : (now - this.lastTickAt) / 1000;
     this.lastTickAt = now;
     const [scrapes, health, queues] = await Promise.all([
       Promise.all(
-        Object.entries(services).map(async ([service, url]) => ({
+        refs.map(async ({ service, url }) => ({
           service,
           url,
           totals: await this.scrape(service, url),
         })),
       ),
-      platformHealth(services),
+      this.options.health(),
       withTimeout(this.options.queueStats(), this.timeoutMs).catch(() => null),
     ]);
     if (this.stopping.signal.aborted) return;
@@ -157,8 +161,16 @@ export class PlatformMonitor {
       const sum = pointsByService.get(service) ?? emptyTotals();
       pointsByService.set(service, addTotals(sum, totalsSince(totals, baseline)));
     }
+    // Instances that left (a restart gives a new one) are forgotten.
+    const current = new Set(scrapes.map(({ service, url }) => `${service} ${url}`));
+    for (const key of [...this.baselines.keys(), ...this.up.keys()]) {
+      if (!current.has(key)) {
+        this.baselines.delete(key);
+        this.up.delete(key);
+      }
+    }
     if (seconds !== undefined) {
-      for (const service of Object.keys(services)) {
+      for (const service of this.serviceNames(refs)) {
         let buffer = this.history.get(service);
         if (!buffer) {
           buffer = new RingBuffer<RawPoint>(this.capacity);
@@ -173,12 +185,12 @@ export class PlatformMonitor {
 
   /** Request rate, error rate and latency per service, from the points kept. */
   metrics(): PlatformMetrics {
-    const services = this.options.services();
+    const refs = this.options.instances();
     return {
       intervalMs: this.intervalMs,
       windowMs: this.intervalMs * this.capacity,
       scrapedAt: this.scrapedAt,
-      services: Object.entries(services).map(([service, url]): ServiceMetrics => {
+      services: this.serviceNames(refs).map((service): ServiceMetrics => {
         const raw = this.history.get(service)?.toArray() ?? [];
         const points = raw.map(present);
         const whole = raw.reduce(
@@ -191,7 +203,9 @@ export class PlatformMonitor {
         );
         return {
           service,
-          instances: [{ url, up: this.up.get(`${service} ${url}`) ?? false }],
+          instances: refs
+            .filter((ref) => ref.service === service)
+            .map((ref) => ({ id: ref.id, url: ref.url, up: this.up.get(`${service} ${ref.url}`) ?? false })),
           current: points.at(-1) ?? null,
           window: raw.length > 0 ? present(whole) : null,
           points,
@@ -220,6 +234,10 @@ export class PlatformMonitor {
       }
       await this.nextSnapshot(stop);
     }
+  }
+
+  private serviceNames(refs: readonly InstanceRef[]): string[] {
+    return [...new Set([...this.options.services, ...refs.map((ref) => ref.service)])];
   }
 
   private publish(snapshot: PlatformSnapshot): void {

@@ -1,13 +1,17 @@
 import { type ProcedureInfo, roleProcedure, router, STAFF_ROLES } from '@bindery/api';
+import type { Topology } from '@bindery/runtime';
 import { tracked } from '@trpc/server';
 import { z } from 'zod';
 import { QUEUE_NAMES } from '../queue-names';
-import { platformHealth } from './platform-health';
+import type { PlatformHealth } from './platform-health';
 import type { PlatformMonitor } from './platform-monitor';
 import type { QueueInspector } from './queues';
 
 export function createSystemRouter(deps: {
-  services: () => Record<string, string>;
+  /** Every service's instances and readiness, asked now. */
+  health: () => Promise<PlatformHealth>;
+  /** The gateway's balancers: every service with its instances and their state. */
+  topology: () => Topology;
   procedures: () => { refresh(): Promise<void>; all(): ProcedureInfo[] };
   queues: QueueInspector;
   monitor: PlatformMonitor;
@@ -38,8 +42,16 @@ export function createSystemRouter(deps: {
         await directory.refresh();
         return directory.all();
       }),
-      /** Every service's readiness, as the gateway sees it now. */
-      health: roleProcedure(...STAFF_ROLES).query(() => platformHealth(deps.services())),
+      /**
+       * Every instance's readiness, asked now, with warnings: a service without instances, or whose
+       * instances serve different procedure lists (version skew during a rollout).
+       */
+      health: roleProcedure(...STAFF_ROLES).query(() => deps.health()),
+      /**
+       * Every service and instance as the gateway's balancers see them: state (ready, unready,
+       * ejected, draining), calls in flight, latency average, breaker state, weight and version.
+       */
+      topology: roleProcedure(...STAFF_ROLES).query(() => deps.topology()),
       /**
        * Per service: request rate, error rate and p50/p99 latency, one point per scrape of the
        * instances' `/metrics` (every 10 s by default, 90 points: the last 15 minutes).

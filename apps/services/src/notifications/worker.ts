@@ -1,7 +1,7 @@
-import { createPeerClient } from '@bindery/api';
-import type { Keys, RunningService } from '@bindery/runtime';
+import { createLogger, type Keys, type RunningService } from '@bindery/runtime';
 import type { ServiceConfig } from '../config';
 import { openServiceDatabase } from '../database';
+import { balancedPeer, startDiscovery } from '../discovery';
 import type { BinderyEvent } from '../events';
 import type { UsersRouter } from '../users/router';
 import { startWorkers, typedHandlers } from '../worker-host';
@@ -13,10 +13,13 @@ export async function startNotificationsWorkers(config: ServiceConfig, keys: Key
   const database = await openServiceDatabase(config, 'notifications');
   const { db } = database;
   const transport = config.SMTP_URL ? smtpTransport(config.SMTP_URL, config.MAIL_FROM) : outboxTransport;
-  const users = createPeerClient<UsersRouter>({
+  const discovery = await startDiscovery(
+    config,
+    createLogger({ service: 'notifications-worker', instance: config.INSTANCE_ID }),
+  );
+  const users = balancedPeer<UsersRouter>(discovery, {
     self: 'notifications',
     target: 'users',
-    baseUrl: () => config.serviceUrls.users,
     internalTokenSecret: keys.internalTokenSecret,
   });
   const deliver = async (
@@ -38,5 +41,6 @@ export async function startNotificationsWorkers(config: ServiceConfig, keys: Key
     onGaveUp: (job) => markUndeliverable(db, (job.data as BinderyEvent).id),
     readiness: { database: database.ping },
     onClose: database.close,
+    discovery,
   });
 }

@@ -19,8 +19,15 @@ import { loadServiceConfig, type ServiceConfig } from '../../src/config';
 import { SERVICES, type ServiceProcess, WORKERS, type WorkerProcess } from '../../src/processes';
 import { seed } from '../../src/seed';
 
+/** Every process a test platform runs with all its workers, as `system.health` lists them (sorted). */
+export const EVERY_PROCESS = [
+  ...Object.keys(SERVICES),
+  ...Object.keys(WORKERS).map((service) => `${service}-worker`),
+].sort();
+
 export interface TestPlatform {
   gatewayUrl: string;
+  /** The services running in this process (see `options.services`). */
   services: Record<Exclude<ServiceProcess, 'gateway'>, RunningService>;
   /** The queue workers running in this process (see `options.workers`). */
   workers: Partial<Record<WorkerProcess, RunningService>>;
@@ -50,6 +57,8 @@ export async function startTestPlatform(
   options: {
     /** Which queue workers to run in this process; tests that run workers as processes pass fewer. */
     workers?: WorkerProcess[];
+    /** Which services to run in this process (the gateway always runs); tests that run instances as processes pass fewer. */
+    services?: Exclude<ServiceProcess, 'gateway'>[];
     /**
      * Starts OpenTelemetry first (`startTelemetry`: once per process, shared by every service here),
      * exporting to `spanExporter`, or over OTLP when `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
@@ -80,17 +89,21 @@ export async function startTestPlatform(
     // Test files run in parallel against one PostgreSQL (100 connections): keep each platform small.
     DATABASE_POOL_SIZE: '2',
     PAYMENT_SANDBOX_LATENCY_MS: '5',
+    // Test platforms stop often: a short goodbye is enough for callers in one process.
+    SHUTDOWN_DRAIN_DELAY_MS: '50',
     ...env,
   });
   const keys = await loadKeys({ dataDir, env: {} });
   const admin = { email: 'admin@bindery.test', password: 'correct horse battery staple' };
   const services = {} as TestPlatform['services'];
-  for (const name of Object.keys(SERVICES).filter((service) => service !== 'gateway') as Exclude<
-    ServiceProcess,
-    'gateway'
-  >[]) {
+  const inProcess =
+    options.services ??
+    (Object.keys(SERVICES).filter((service) => service !== 'gateway') as Exclude<
+      ServiceProcess,
+      'gateway'
+    >[]);
+  for (const name of inProcess) {
     services[name] = await SERVICES[name](config, keys);
-    config.serviceUrls[name] = services[name].url;
   }
   const gateway = await SERVICES.gateway(config, keys);
   const workers = {} as TestPlatform['workers'];

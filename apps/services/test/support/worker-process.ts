@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import type { WorkerProcess } from '../../src/processes';
+import type { ServiceProcess, WorkerProcess } from '../../src/processes';
 import type { TestPlatform } from './platform';
 
 const servicesDir = fileURLToPath(new URL('../..', import.meta.url));
@@ -58,7 +58,7 @@ export interface WorkerProcessHandle {
   stop(graceMs?: number): Promise<void>;
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer()
       .once('error', reject)
@@ -71,18 +71,40 @@ function freePort(): Promise<number> {
 
 /**
  * Starts `node <entry> <service>-worker` as an OS process on the platform's database, Redis prefix,
- * keys and service URLs, and resolves once its `/readyz` answers 200 (its queue workers exist by then).
+ * keys and registry, and resolves once its `/readyz` answers 200 (its queue workers exist by then).
  */
-export async function spawnWorkerProcess(
+export function spawnWorkerProcess(
   entry: string,
   service: WorkerProcess,
   platform: TestPlatform,
   env: Record<string, string> = {},
   readyTimeoutMs = 30_000,
 ): Promise<WorkerProcessHandle> {
+  return spawnServiceProcess(entry, `${service}-worker`, platform, env, readyTimeoutMs);
+}
+
+export interface ServiceProcessHandle extends WorkerProcessHandle {
+  port: number;
+  /** Where it listens (it registers this URL, or ADVERTISE_URL when `env` sets one). */
+  url: string;
+}
+
+/**
+ * Starts `node <entry> <name>` (a service, or `<service>-worker`) as an OS process on the platform's
+ * database, Redis prefix, keys and registry, on a free port unless `env` names one, and resolves once
+ * its `/readyz` answers 200; it has registered itself by then.
+ */
+export async function spawnServiceProcess(
+  entry: string,
+  name: ServiceProcess | `${WorkerProcess}-worker`,
+  platform: TestPlatform,
+  env: Record<string, string> = {},
+  readyTimeoutMs = 30_000,
+): Promise<ServiceProcessHandle> {
+  const portVariable = name.endsWith('-worker') ? 'WORKER_PORT' : `${name.toUpperCase()}_PORT`;
   const { config } = platform;
-  const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [entry, `${service}-worker`], {
+  const port = env[portVariable] ? Number(env[portVariable]) : await freePort();
+  const child: ChildProcess = spawn(process.execPath, [entry, name], {
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
@@ -90,16 +112,12 @@ export async function spawnWorkerProcess(
       REDIS_URL: config.REDIS_URL,
       REDIS_KEY_PREFIX: config.REDIS_KEY_PREFIX,
       BINDERY_DATA_DIR: config.BINDERY_DATA_DIR,
-      USERS_URL: config.serviceUrls.users,
-      AUTH_URL: config.serviceUrls.auth,
-      CATALOG_URL: config.serviceUrls.catalog,
-      ORDERS_URL: config.serviceUrls.orders,
-      BILLING_URL: config.serviceUrls.billing,
-      NOTIFICATIONS_URL: config.serviceUrls.notifications,
       ORDER_TIMEOUT_MS: String(config.ORDER_TIMEOUT_MS),
       OUTBOX_POLL_MS: '20',
+      SHUTDOWN_DRAIN_DELAY_MS: '50',
       LOG_LEVEL: 'warn',
-      WORKER_PORT: String(port),
+      [portVariable]: String(port),
+      HEALTH_CHECK_INTERVAL_MS: String(config.HEALTH_CHECK_INTERVAL_MS),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -118,19 +136,21 @@ export async function spawnWorkerProcess(
 
   const deadline = Date.now() + readyTimeoutMs;
   for (;;) {
-    if (!running()) throw new Error(`${service}-worker exited before it was ready:\n${output}`);
+    if (!running()) throw new Error(`${name} exited before it was ready:\n${output}`);
     const ready = await fetch(`http://127.0.0.1:${port}/readyz`)
       .then((response) => response.ok)
       .catch(() => false);
     if (ready) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`${service}-worker was not ready within ${readyTimeoutMs} ms:\n${output}`);
+      throw new Error(`${name} was not ready within ${readyTimeoutMs} ms:\n${output}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 
   return {
+    port,
+    url: `http://127.0.0.1:${port}`,
     pid: child.pid!,
     output: () => output,
     exited,

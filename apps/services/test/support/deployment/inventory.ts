@@ -23,7 +23,7 @@ const sourceRoot = fileURLToPath(new URL('../../../src', import.meta.url));
 
 /**
  * Every process of apps/services/src/processes.ts with what the code says about it: ports from
- * config.ts's defaults; peers from `config.serviceUrls.<peer>` in the service's folder (worker.ts for
+ * config.ts's defaults; peers from `balancedPeer(…, { target: '<peer>' })` in the service's folder (worker.ts for
  * its worker, the other files for the service); the gateway calls every service by design.
  */
 export function binderyProcesses(): BinderyProcess[] {
@@ -44,7 +44,7 @@ export function binderyProcesses(): BinderyProcess[] {
       .join('\n');
   };
   const peersIn = (code: string) => [
-    ...new Set([...code.matchAll(/serviceUrls\.(\w+)/g)].map((match) => match[1]!)),
+    ...new Set([...code.matchAll(/balancedPeer<\w+>\([^)]*?target: '(\w+)'/gs)].map((match) => match[1]!)),
   ];
 
   return [

@@ -1,0 +1,13 @@
+export { balancedFetch, carriesIdempotencyKey } from './balanced-fetch';
+export { Discovery, type DiscoveryOptions, type Topology } from './discovery';
+export type { Endpoint, EndpointOptions, EndpointState } from './endpoint';
+export { InstanceFailure, ServiceUnavailableError, type UnavailableReason } from './errors';
+export { RetryBudget } from './retry-budget';
+export {
+  type CallOptions,
+  type EndpointView,
+  ServicePool,
+  type ServicePoolOptions,
+  type ServiceView,
+} from './service-pool';
+export { createStrategy, STRATEGIES, type Strategy, type StrategyName } from './strategies';
