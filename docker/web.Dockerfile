@@ -15,7 +15,7 @@ COPY pnpm-lock.yaml pnpm-workspace.yaml package.json ./
 RUN pnpm fetch
 COPY . .
 RUN pnpm install --offline --frozen-lockfile --filter @bindery/web... \
- && pnpm --filter @bindery/web run build \
+ && pnpm --filter @bindery/web... run build \
  && mkdir -p apps/web/public
 
 FROM node:20.20.2-bookworm-slim AS runtime

@@ -1,0 +1,100 @@
+'use client';
+
+import type { RouterOutputs } from '@bindery/client';
+import { createUserInput, updateUserInput } from '@bindery/services/users/schemas';
+import { type FormEvent, useId, useState } from 'react';
+import { FormError, TextField } from '@/components/ui';
+import { ROLES } from '@/lib/bindery-api';
+import { type FieldErrors, serverFieldErrors, zodFieldErrors } from '@/lib/form-errors';
+
+type User = RouterOutputs['users']['byId'];
+
+/** Creates a user, or edits `user`'s name, email and roles, checked with the users service's schemas. */
+export function UserForm({
+  user,
+  onSubmit,
+  onDone,
+}: {
+  user?: User;
+  onSubmit: (input: Record<string, unknown>) => Promise<unknown>;
+  onDone: () => void;
+}) {
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [pending, setPending] = useState(false);
+  const rolesId = useId();
+
+  async function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    const password = String(form.get('password') ?? '');
+    const draft = {
+      ...(user ? { id: user.id } : {}),
+      email: String(form.get('email') ?? ''),
+      name: String(form.get('name') ?? ''),
+      roles: form.getAll('roles').map(String),
+      ...(!user && password !== '' ? { password } : {}),
+    };
+    const parsed = (user ? updateUserInput : createUserInput).safeParse(draft);
+    if (!parsed.success) {
+      setErrors(zodFieldErrors(parsed.error));
+      return;
+    }
+    setPending(true);
+    setErrors({});
+    try {
+      await onSubmit(parsed.data);
+      onDone();
+    } catch (error) {
+      setErrors(serverFieldErrors(error));
+    } finally {
+      setPending(false);
+    }
+  }
+
+  const current = new Set<string>(user?.roles ?? ['viewer']);
+  return (
+    <form className="form dialog-body" onSubmit={submit} noValidate>
+      <FormError message={errors[''] ?? errors.id} />
+      <TextField
+        label="Email"
+        name="email"
+        type="email"
+        defaultValue={user?.email}
+        error={errors.email}
+        required
+      />
+      <TextField label="Name" name="name" defaultValue={user?.name} error={errors.name} required />
+      <fieldset className="fieldset" aria-describedby={errors.roles ? `${rolesId}-error` : undefined}>
+        <legend>Roles</legend>
+        {ROLES.map((role) => (
+          <label key={role}>
+            <input type="checkbox" name="roles" value={role} defaultChecked={current.has(role)} /> {role}
+          </label>
+        ))}
+      </fieldset>
+      {errors.roles ? (
+        <span id={`${rolesId}-error`} className="field-error">
+          {errors.roles}
+        </span>
+      ) : null}
+      {user ? null : (
+        <TextField
+          label="Password"
+          name="password"
+          type="password"
+          autoComplete="new-password"
+          hint="At least 12 characters; leave empty for an account that cannot sign in yet"
+          error={errors.password}
+        />
+      )}
+      <div className="form-actions">
+        <button type="button" className="button" onClick={onDone}>
+          Cancel
+        </button>
+        <button type="submit" className="button button-primary" disabled={pending}>
+          {pending ? 'Saving…' : user ? 'Save user' : 'Create user'}
+        </button>
+      </div>
+    </form>
+  );
+}
