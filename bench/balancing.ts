@@ -144,7 +144,12 @@ async function main() {
     console.log(
       `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
     );
-    console.log(`baseline (direct, mean of first and last run): ${Math.round(baseline)} req/s`);
+    console.log('---- result ----');
+    console.log(
+      `catalog.books.byId, ${connections} connections, ${seconds} s per figure (autocannon), same run; ` +
+        `baseline: straight to one instance, mean of the first and last figure (${Math.round(baseline)} req/s).`,
+    );
+    console.log('');
     console.log('| path | req/s | × direct | p50 ms | p99 ms | errors |');
     console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
     for (const figure of figures) {
@@ -154,6 +159,7 @@ async function main() {
     }
     const viaGateway = figures[2]!;
     const viaProxy = figures[1]!;
+    console.log('');
     console.log(
       `gateway ÷ minimal proxy (1 instance): ${(viaGateway.requestsPerSecond / viaProxy.requestsPerSecond).toFixed(2)}; ` +
         `gateway 3 ÷ 1 instances: ${(figures[3]!.requestsPerSecond / viaGateway.requestsPerSecond).toFixed(2)}`,

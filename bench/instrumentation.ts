@@ -342,5 +342,6 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   } else {
     const result = await runInstrumentationBench(cli.options, (line) => console.error(`[bench] ${line}`));
     console.log(formatInstrumentationBench(result));
+    console.log(['---- result ----', '```', formatInstrumentationBench(result), '```'].join('\n'));
   }
 }

@@ -332,4 +332,5 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     progress: (line) => console.error(`[bench] ${line}`),
   });
   console.log(formatOrdersBench(result));
+  console.log(['---- result ----', '```', formatOrdersBench(result), '```'].join('\n'));
 }
