@@ -160,9 +160,8 @@ describe('compose', () => {
     expect(environment.NODE_ENV).toBe('production');
     if (process.role === 'worker') expect(environment.WORKER_PORT).toBe(String(process.port));
     else expect(environment[`${process.name.toUpperCase()}_PORT`]).toBe(String(process.port));
-    for (const peer of services.filter((candidate) => candidate.role === 'service')) {
-      expect(environment[`${peer.name.toUpperCase()}_URL`]).toBe(`http://${peer.name}:${peer.port}`);
-    }
+    // Peers are found in the Redis registry, where each container registers under its hostname.
+    expect(environment.DISCOVERY).toBe('redis');
     const exposed = [...list(service?.expose), ...list(service?.ports)].map(String);
     expect(
       exposed.some((entry) => entry === String(process.port) || entry.endsWith(`:${process.port}`)),

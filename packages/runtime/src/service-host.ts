@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import {
   type Context,
   DEADLINE_HEADER,
@@ -15,11 +16,11 @@ import {
 } from '@bindery/api';
 import type { AnyTRPCRouter } from '@trpc/server';
 import { TRPCError } from '@trpc/server';
-import { nodeHTTPRequestHandler } from '@trpc/server/adapters/node-http';
 import { collectDefaultMetrics, register } from 'prom-client';
 import type { Registration, ServiceRegistry } from './discovery/service-registry';
 import { sendJson } from './http-util';
 import type { Logger } from './logger';
+import { leanTrpcNodeHandler, stockTrpcNodeHandler, type TrpcAdapterName } from './trpc-node-adapter';
 
 /** Serves `/trpc` itself (the gateway) instead of mounting a router. */
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse, requestId: string) => Promise<void>;
@@ -51,6 +52,13 @@ export interface StartServiceOptions {
   drainTimeoutMs?: number;
   /** Registers the instance once it listens, so that peers and the gateway find it. */
   registration?: InstanceRegistrationOptions;
+  /**
+   * Which adapter serves `router`: `lean` speaks tRPC's HTTP protocol straight from Node's request
+   * and response (see `trpc-node-adapter.ts`); `stock` is tRPC's own `nodeHTTPRequestHandler`.
+   * Clients cannot tell them apart.
+   * @defaultValue 'lean'
+   */
+  trpcAdapter?: TrpcAdapterName;
 }
 
 export interface InstanceRegistrationOptions {
@@ -175,7 +183,10 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://${options.host === '0.0.0.0' ? '127.0.0.1' : (options.host ?? '127.0.0.1')}:${port}`;
-  const advertisedUrl = options.registration?.advertiseUrl ?? url;
+  // Bound to every interface (a container), peers reach it by its hostname, not by loopback.
+  const advertisedUrl =
+    options.registration?.advertiseUrl ??
+    (options.host === '0.0.0.0' || options.host === '::' ? `http://${hostname()}:${port}` : url);
   log.info({ url }, `${name} listening`);
   const registration = options.registration
     ? await registerInstance(options.registration, name, advertisedUrl, options.router)
@@ -231,29 +242,28 @@ function routerHandler(options: StartServiceOptions, log: Logger): RequestHandle
   const bodyLimits = new Map(
     describeProcedures(router).map((procedure) => [procedure.path, procedure.maxBodyBytes]),
   );
+  const handle = options.trpcAdapter === 'stock' ? stockTrpcNodeHandler : leanTrpcNodeHandler;
+  const unauthorized = `${options.name} accepts only calls with an internal token`;
   return (req, res, requestId) => {
     const path = (req.url ?? '/').split('?', 1)[0]!.slice('/trpc/'.length);
-    // A batch may send as much as the most generous of its procedures allows.
-    const maxBodySize = Math.max(
-      ...safeDecode(path)
-        .split(',')
-        .map((procedure) => bodyLimits.get(procedure) ?? DEFAULT_MAX_BODY_BYTES),
-    );
-    return nodeHTTPRequestHandler({
+    // A batch may send as much as the most generous of its procedures allows; GET and HEAD send none.
+    const maxBodySize =
+      req.method === 'GET' || req.method === 'HEAD'
+        ? DEFAULT_MAX_BODY_BYTES
+        : Math.max(
+            ...safeDecode(path)
+              .split(',')
+              .map((procedure) => bodyLimits.get(procedure) ?? DEFAULT_MAX_BODY_BYTES),
+          );
+    return handle<Context>({
       router,
       req,
       res,
       path,
       maxBodySize,
-      allowMethodOverride: false,
       createContext: async (): Promise<Context> => {
-        const token = /^Bearer (.+)$/.exec(headerValue(req, 'authorization') ?? '')?.[1];
-        if (!token) {
-          throw new TRPCError({
-            code: 'UNAUTHORIZED',
-            message: `${options.name} accepts only calls with an internal token`,
-          });
-        }
+        const token = bearerToken(headerValue(req, 'authorization'));
+        if (!token) throw new TRPCError({ code: 'UNAUTHORIZED', message: unauthorized });
         try {
           const claims = await verifyInternalToken(
             options.internalTokenSecret,
@@ -281,6 +291,12 @@ function routerHandler(options: StartServiceOptions, log: Logger): RequestHandle
       },
     });
   };
+}
+
+/** The token of an `Authorization: Bearer <token>` header. */
+function bearerToken(authorization: string | undefined): string | undefined {
+  if (!authorization?.startsWith('Bearer ') || authorization.length === 'Bearer '.length) return undefined;
+  return authorization.slice('Bearer '.length);
 }
 
 async function runChecks(checks: Record<string, () => Promise<unknown>>): Promise<Record<string, string>> {

@@ -13,6 +13,7 @@ import { useTRPC } from '@/lib/trpc';
 type Health = RouterOutputs['system']['health'];
 type Metrics = RouterOutputs['system']['metrics'];
 type Queues = RouterOutputs['system']['queues']['list'];
+type BalancedInstance = RouterOutputs['system']['topology']['services'][number]['instances'][number];
 type Connection = 'connecting' | 'live' | 'reconnecting';
 
 const POLL_MS = 15_000;
@@ -95,9 +96,23 @@ function stateOf(statuses: string[]): TopologyService['state'] {
 /** The service whose worker consumes a queue: `catalog-events` and `catalog-imports` are catalog's. */
 const ownerOf = (queue: string) => queue.split('-')[0] ?? queue;
 
+/** One instance as the gateway's balancer sees it: state, breaker, calls in flight, latency average. */
+function balancerSummary(instance: BalancedInstance | undefined): string {
+  if (!instance) return '';
+  const latency = instance.latencyMs === null ? '' : `, ~${formatMs(instance.latencyMs)}`;
+  const breaker = instance.breaker === 'closed' ? '' : `, breaker ${instance.breaker}`;
+  return ` · balancer: ${instance.state}${breaker}, ${instance.inFlight} in flight${latency}`;
+}
+
 export function Overview() {
   const live = useLivePlatform();
   const jobRates = useJobRates(live.queues);
+  const trpc = useTRPC();
+  const topology = useQuery(trpc.system.topology.queryOptions(undefined, { refetchInterval: 5_000 }));
+  const balanced = (service: string, id: string) =>
+    topology.data?.services
+      .find((entry) => entry.service === service)
+      ?.instances.find((instance) => instance.id === id);
 
   if (!live.health && live.error) return <ErrorState error={live.error} retry={() => void live.refetch()} />;
   if (!live.health) return <Loading label="Asking the gateway for the platform's state…" />;
@@ -139,6 +154,13 @@ export function Overview() {
         <h2 id="platform-heading">
           Platform <StatusBadge status={live.health.status === 'ok' ? 'up' : 'degraded'} />
         </h2>
+        {live.health.warnings.length > 0 ? (
+          <ul className="state state-error" aria-label="Warnings">
+            {live.health.warnings.map((warning) => (
+              <li key={warning}>{warning}</li>
+            ))}
+          </ul>
+        ) : null}
         <Topology services={services} queues={queues} />
       </section>
 
@@ -181,7 +203,7 @@ export function Overview() {
                   {(byService.get(service.name) ?? []).map((instance) => (
                     <li key={instance.url}>
                       <span className="code">{instance.url}</span> — {instance.status}, {instance.latencyMs}{' '}
-                      ms
+                      ms{balancerSummary(balanced(service.name, instance.id))}
                     </li>
                   ))}
                 </ul>
