@@ -179,6 +179,17 @@ describe('toClientError with errors from the real PostgreSQL', () => {
     expect(clientErrorOf(error)).toEqual({ code: 'BAD_REQUEST', message: 'email: is required' });
   });
 
+  test('a NUL character in text (22021), which JSON allows and PostgreSQL cannot store, is a BAD_REQUEST', async () => {
+    const error = await rejectionOf(() =>
+      table.sql.unsafe(`insert into gadgets (email) values ($1)`, ['nul\u0000@y.z']),
+    );
+    expect(error).toMatchObject({ code: '22021' });
+    expect(clientErrorOf(error)).toEqual({
+      code: 'BAD_REQUEST',
+      message: 'A value holds a character that cannot be stored (NUL)',
+    });
+  });
+
   test('an error drizzle wraps is found through its cause', async () => {
     const error = await rejectionOf(() =>
       table.db.execute(`insert into gadgets (email) values ('${existingEmail}')`),
@@ -236,6 +247,10 @@ describe('toClientError with a database that cannot be reached', () => {
     [
       'too many clients (53300)',
       Object.assign(new Error('sorry, too many clients already'), { code: '53300' }),
+    ],
+    [
+      'a database refusing connections (55000, ALLOW_CONNECTIONS false)',
+      Object.assign(new Error('database "x" is not currently accepting connections'), { code: '55000' }),
     ],
   ])('%s is SERVICE_UNAVAILABLE, which the caller may retry', (_, error) => {
     expect(toClientError({ cause: error })?.code).toBe('SERVICE_UNAVAILABLE');

@@ -23,6 +23,9 @@ export interface OrdersDeps {
   orderTimeoutMs: number;
 }
 
+/** Totals and payments are stored as PostgreSQL `integer` cents. */
+const MAX_ORDER_TOTAL_CENTS = 2_147_483_647;
+
 const buyer = roleProcedure('customer', 'operator', 'admin');
 const reader = roleProcedure(...STAFF_ROLES, 'customer');
 
@@ -70,6 +73,13 @@ export function createOrdersRouter({ db, users, catalog, orderTimeoutMs }: Order
             unitPriceCents: book.priceCents,
           };
         });
+        const totalCents = items.reduce((sum, item) => sum + item.unitPriceCents * item.quantity, 0);
+        if (totalCents > MAX_ORDER_TOTAL_CENTS) {
+          throw new TRPCError({
+            code: 'BAD_REQUEST',
+            message: `items: the order comes to ${totalCents} cents, more than ${MAX_ORDER_TOTAL_CENTS}`,
+          });
+        }
         const order = await insertOrder(db, {
           userId,
           placedBy: ctx.user.id,
