@@ -1,7 +1,14 @@
-import { type Access, mintInternalToken, type ProcedureInfo, type Role } from '@bindery/api';
+import {
+  type Access,
+  createAccessTokenSigner,
+  mintInternalToken,
+  type ProcedureInfo,
+  type Role,
+} from '@bindery/api';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createAccount } from './support/accounts';
+import { codeOf, createAccount } from './support/accounts';
+import { eventually, settled } from './support/orders';
 import { startTestPlatform, type TestPlatform } from './support/platform';
 
 /**
@@ -124,6 +131,10 @@ describe('the authorization matrix, enumerated', () => {
     }
     expect(mismatches).toEqual([]);
     expect(calls).toBeGreaterThan(250);
+    const checked = procedures.filter((candidate) => candidate.type !== 'subscription').length;
+    console.log(
+      `[authorization] ${checked} procedures × ${Object.keys(tokens).length} kinds of caller = ${calls} calls through the gateway, each as its meta says`,
+    );
   });
 
   test('every service refuses direct calls without a valid internal token: none, expired, for another service, another key', async () => {
@@ -170,5 +181,69 @@ describe('the authorization matrix, enumerated', () => {
       }
     }
     expect(failures).toEqual([]);
+  });
+});
+
+describe('a customer reaches only their own data', () => {
+  test('another customer’s profile, order, payment and notifications are refused; their own are not', async () => {
+    const admin = await platform.signIn(platform.admin.email, platform.admin.password);
+    const [alice, bob] = [
+      await createAccount(platform, ['customer']),
+      await createAccount(platform, ['customer']),
+    ];
+    const book = await admin.client.catalog.books.create.mutate({
+      title: 'Only mine',
+      author: 'Owner',
+      priceCents: 500,
+      stock: 5,
+    });
+    const order = await bob.client.orders.create.mutate({
+      items: [{ bookId: book.id, quantity: 1 }],
+      idempotencyKey: `bob-${bob.id}`,
+    });
+    const confirmed = await settled(bob.client, order.id);
+    expect(confirmed.status).toBe('CONFIRMED');
+    // Bob's own data, as a control: the refusals below are about ownership, not about the procedures.
+    expect((await bob.client.users.byId.query({ id: bob.id })).id).toBe(bob.id);
+    expect((await bob.client.billing.payments.byOrder.query({ orderId: order.id })).orderId).toBe(order.id);
+    const bobsMessages = await eventually(
+      () => bob.client.notifications.list.query(),
+      (page) => page.items.length > 0,
+    );
+
+    expect(await codeOf(alice.client.users.byId.query({ id: bob.id }))).toBe('FORBIDDEN');
+    expect(await codeOf(alice.client.orders.byId.query({ id: order.id }))).toMatch(/^(NOT_FOUND|FORBIDDEN)$/);
+    expect(await codeOf(alice.client.orders.cancel.mutate({ id: order.id }))).toMatch(
+      /^(NOT_FOUND|FORBIDDEN)$/,
+    );
+    expect((await bob.client.orders.byId.query({ id: order.id })).status).toBe('CONFIRMED');
+    expect(await codeOf(alice.client.billing.payments.byOrder.query({ orderId: order.id }))).toMatch(
+      /^(NOT_FOUND|FORBIDDEN)$/,
+    );
+    expect(await codeOf(alice.client.notifications.list.query({ userId: bob.id }))).toBe('FORBIDDEN');
+    const alicesMessages = await alice.client.notifications.list.query();
+    const bobsIds = new Set(bobsMessages.items.map((message) => message.id));
+    expect(alicesMessages.items.filter((message) => bobsIds.has(message.id))).toEqual([]);
+    expect(alicesMessages.items.every((message) => message.userId === alice.id)).toBe(true);
+  });
+});
+
+describe('signing in', () => {
+  test('a disabled user cannot sign in again, and their access token stops working within its lifetime', async () => {
+    const admin = await platform.signIn(platform.admin.email, platform.admin.password);
+    const carol = await createAccount(platform, ['operator']);
+    const [, payload] = carol.accessToken.split('.');
+    const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString()) as { iat: number; exp: number };
+    // A stateless access token outlives nothing: it ends at most one lifetime after it was issued.
+    expect(claims.exp - claims.iat).toBe(platform.config.ACCESS_TOKEN_TTL_SECONDS);
+
+    await admin.client.users.disable.mutate({ id: carol.id });
+    expect(
+      await codeOf(platform.client().auth.login.mutate({ email: carol.email, password: carol.password })),
+    ).toMatch(/^(UNAUTHORIZED|FORBIDDEN)$/);
+    // The same token once its lifetime is over (signed with the real key): refused.
+    const sign = await createAccessTokenSigner(platform.keys.accessTokenPrivateKeyPem);
+    const { token: lapsed } = await sign({ id: carol.id, roles: ['operator'] }, -1);
+    expect(await codeOf(platform.client(lapsed).catalog.books.list.query())).toBe('UNAUTHORIZED');
   });
 });
