@@ -1,10 +1,10 @@
+import type { Role } from '@bindery/api/shared';
+import { STAFF_ROLES } from '@bindery/api/shared';
 import { isBinderyError } from '@bindery/client';
 import { loginInput } from '@bindery/services/auth/schemas';
 import NextAuth, { CredentialsSignin, type Session } from 'next-auth';
 import Credentials from 'next-auth/providers/credentials';
 import { z } from 'zod';
-import type { Role } from '@/lib/bindery-api';
-import { STAFF_ROLES } from '@/lib/bindery-api';
 import { serverClient } from '@/lib/gateway';
 
 /** Why a sign-in was refused; the code travels to the sign-in page, so it names no secret. */

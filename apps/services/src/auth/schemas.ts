@@ -1,4 +1,4 @@
-import { passwordSchema } from '@bindery/api';
+import { passwordSchema } from '@bindery/api/shared';
 import { z } from 'zod';
 
 export const loginInput = z.strictObject({

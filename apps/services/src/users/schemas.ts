@@ -1,4 +1,4 @@
-import { passwordSchema, ROLES } from '@bindery/api';
+import { passwordSchema, ROLES } from '@bindery/api/shared';
 import { z } from 'zod';
 
 export const email = z

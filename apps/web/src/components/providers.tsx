@@ -1,10 +1,10 @@
 'use client';
 
+import { isAllowed } from '@bindery/api/shared';
 import { createBinderyClient, isBinderyError } from '@bindery/client';
 import { MutationCache, QueryCache, QueryClient, QueryClientProvider, useQuery } from '@tanstack/react-query';
 import { createContext, type ReactNode, useCallback, useContext, useState } from 'react';
 import type { ConsoleUser } from '@/auth';
-import { isAllowed } from '@/lib/bindery-api';
 import { TRPCProvider, useTRPC } from '@/lib/trpc';
 
 const UserContext = createContext<ConsoleUser | null>(null);

@@ -1,10 +1,10 @@
 'use client';
 
+import { ROLES } from '@bindery/api/shared';
 import type { RouterOutputs } from '@bindery/client';
 import { createUserInput, updateUserInput } from '@bindery/services/users/schemas';
 import { type FormEvent, useId, useState } from 'react';
 import { FormError, TextField } from '@/components/ui';
-import { ROLES } from '@/lib/bindery-api';
 import { type FieldErrors, serverFieldErrors, zodFieldErrors } from '@/lib/form-errors';
 
 type User = RouterOutputs['users']['byId'];

@@ -1,5 +1,6 @@
 'use client';
 
+import { ROLES, type Role } from '@bindery/api/shared';
 import type { RouterOutputs } from '@bindery/client';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
@@ -19,7 +20,6 @@ import {
   useCursorPages,
   useDebounced,
 } from '@/components/ui';
-import { ROLES, type Role } from '@/lib/bindery-api';
 import { formatDateTime } from '@/lib/format';
 import { useTRPC } from '@/lib/trpc';
 import { ApiTokens } from './api-tokens';
