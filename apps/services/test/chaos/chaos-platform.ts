@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase } from '@bindery/db/testing';
@@ -10,7 +9,7 @@ import postgres from 'postgres';
 import { loadServiceConfig } from '../../src/config';
 import { SERVICES, type ServiceProcess, WORKERS, type WorkerProcess } from '../../src/processes';
 import { seed } from '../../src/seed';
-import { buildWorkerBundle } from '../support/worker-process';
+import { buildWorkerBundle, freePort } from '../support/worker-process';
 
 /**
  * The whole platform as real processes for fault injection: every service, the gateway and every
@@ -44,17 +43,6 @@ function installExitHook(): void {
       process.exit(1);
     });
   }
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-      .once('error', reject)
-      .listen(0, '127.0.0.1', () => {
-        const { port } = server.address() as { port: number };
-        server.close(() => resolve(port));
-      });
-  });
 }
 
 /** Polls `attempt` until it returns a value other than undefined, or throws after `timeoutMs`. */

@@ -56,13 +56,9 @@ export interface CallOptions<T> {
   wasNotProcessed?: (result: T) => boolean;
 }
 
-export interface EndpointView {
-  id: string;
-  url: string;
-  version: string;
-  weight: number;
-  startedAt: string;
-  procedureHash: string;
+/** One instance as `system.topology` shows it: its registration and what the balancer knows of it. */
+export interface EndpointView
+  extends Pick<ServiceInstance, 'id' | 'url' | 'version' | 'weight' | 'startedAt' | 'procedureHash'> {
   state: EndpointState;
   breaker: 'closed' | 'open' | 'half-open';
   inFlight: number;
