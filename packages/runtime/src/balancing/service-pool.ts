@@ -228,8 +228,10 @@ export class ServicePool {
             return result;
           } catch (error) {
             endpoint.failures++;
-            // A failure is as slow as the slowest answer, so the latency strategy turns away at once.
-            endpoint.latency.record(Math.max(performance.now() - started, endpoint.latency.ms * 2, 1_000));
+            // A failure counts as at least twice the usual latency: a fast failure must not make an
+            // instance look good to the latency strategy, and repeated ones turn it away quickly
+            // (the breaker ejects it after a few in a row).
+            endpoint.latency.record(Math.max(performance.now() - started, endpoint.latency.ms * 2, 1));
             if (connectionRefused(error)) endpoint.healthy = false;
             throw error;
           } finally {
