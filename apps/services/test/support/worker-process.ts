@@ -118,6 +118,8 @@ export async function spawnServiceProcess(
       LOG_LEVEL: 'warn',
       [portVariable]: String(port),
       HEALTH_CHECK_INTERVAL_MS: String(config.HEALTH_CHECK_INTERVAL_MS),
+      // As small as the platform's own pools: test files share PostgreSQL's 100 connections.
+      DATABASE_POOL_SIZE: String(config.DATABASE_POOL_SIZE),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
