@@ -1,3 +1,4 @@
+import { TopologyEdge } from '@/components/topology-edge';
 import { ScrollRegion } from '@/components/ui';
 import { formatRate } from '@/lib/format';
 
@@ -39,30 +40,25 @@ export function Topology({ services, queues }: { services: TopologyService[]; qu
       >
         <title>Gateway, services and queues</title>
         {services.map((service, index) => (
-          <g key={`edge-${service.name}`}>
-            <line x1={150} y1={gatewayY} x2={330} y2={serviceY(index)} stroke="#8a929c" strokeWidth="1.5" />
-            <text x={250} y={(gatewayY + serviceY(index)) / 2 - 4} textAnchor="middle">
-              {formatRate(service.requestsPerSecond)}/s
-            </text>
-          </g>
+          <TopologyEdge
+            key={`edge-${service.name}`}
+            from={{ x: 150, y: gatewayY }}
+            to={{ x: 330, y: serviceY(index) }}
+            labelX={250}
+            label={`${formatRate(service.requestsPerSecond)}/s`}
+          />
         ))}
         {queues.map((queue, index) => {
           const owner = services.findIndex((service) => service.name === queue.service);
           if (owner < 0) return null;
           return (
-            <g key={`edge-${queue.name}`}>
-              <line
-                x1={490}
-                y1={serviceY(owner)}
-                x2={660}
-                y2={queueY(index)}
-                stroke="#8a929c"
-                strokeWidth="1.5"
-              />
-              <text x={575} y={(serviceY(owner) + queueY(index)) / 2 - 4} textAnchor="middle">
-                {queue.jobsPerSecond === null ? '' : `${formatRate(queue.jobsPerSecond)} jobs/s`}
-              </text>
-            </g>
+            <TopologyEdge
+              key={`edge-${queue.name}`}
+              from={{ x: 490, y: serviceY(owner) }}
+              to={{ x: 660, y: queueY(index) }}
+              labelX={575}
+              label={queue.jobsPerSecond === null ? '' : `${formatRate(queue.jobsPerSecond)} jobs/s`}
+            />
           );
         })}
         <g>

@@ -9,6 +9,7 @@ import {
   useRef,
   useState,
 } from 'react';
+import { FormField } from '@/components/form-field';
 import { describeError } from '@/lib/form-errors';
 
 export function PageHeader({ title, children }: { title: string; children?: ReactNode }) {
@@ -20,35 +21,17 @@ export function PageHeader({ title, children }: { title: string; children?: Reac
   );
 }
 
-/** A labelled input with its error beside it, announced to screen readers. */
+/** A labelled input with its hint and error beside it, announced to screen readers. */
 export function TextField({
   label,
   error,
   hint,
   ...input
-}: { label: string; error?: string | undefined; hint?: string } & ComponentProps<'input'>) {
-  const id = useId();
-  const described = [error ? `${id}-error` : null, hint ? `${id}-hint` : null].filter(Boolean).join(' ');
+}: { label: string; error?: string | undefined; hint?: string | undefined } & ComponentProps<'input'>) {
   return (
-    <div className="field">
-      <label htmlFor={id}>{label}</label>
-      <input
-        id={id}
-        aria-invalid={error ? true : undefined}
-        aria-describedby={described || undefined}
-        {...input}
-      />
-      {hint ? (
-        <span id={`${id}-hint`} className="hint">
-          {hint}
-        </span>
-      ) : null}
-      {error ? (
-        <span id={`${id}-error`} className="field-error">
-          {error}
-        </span>
-      ) : null}
-    </div>
+    <FormField label={label} error={error} hint={hint}>
+      {(control) => <input {...control} {...input} />}
+    </FormField>
   );
 }
 
@@ -58,24 +41,14 @@ export function SelectField({
   children,
   ...select
 }: { label: string; error?: string | undefined } & ComponentProps<'select'>) {
-  const id = useId();
   return (
-    <div className="field">
-      <label htmlFor={id}>{label}</label>
-      <select
-        id={id}
-        aria-invalid={error ? true : undefined}
-        aria-describedby={error ? `${id}-error` : undefined}
-        {...select}
-      >
-        {children}
-      </select>
-      {error ? (
-        <span id={`${id}-error`} className="field-error">
-          {error}
-        </span>
-      ) : null}
-    </div>
+    <FormField label={label} error={error}>
+      {(control) => (
+        <select {...control} {...select}>
+          {children}
+        </select>
+      )}
+    </FormField>
   );
 }
 
@@ -221,7 +194,7 @@ export function ScrollRegion({
   children,
 }: {
   label: string;
-  style?: CSSProperties;
+  style?: CSSProperties | undefined;
   className?: string;
   children: ReactNode;
 }) {
@@ -249,6 +222,8 @@ export function useCursorPages() {
     reset: () => setCursors([undefined]),
   };
 }
+
+export type CursorPages = ReturnType<typeof useCursorPages>;
 
 export function Pager({
   page,

@@ -4,9 +4,10 @@ import type { AppRouter, RouterOutputs } from '@bindery/client';
 import { useQuery } from '@tanstack/react-query';
 import { createTRPCClient, httpSubscriptionLink } from '@trpc/client';
 import { useEffect, useRef, useState } from 'react';
+import { DataTable } from '@/components/data-table';
 import { Sparkline } from '@/components/sparkline';
 import { Topology, type TopologyQueue, type TopologyService } from '@/components/topology';
-import { ErrorState, Loading, PageHeader, ScrollRegion, StatusBadge } from '@/components/ui';
+import { ErrorState, Loading, PageHeader, StatusBadge } from '@/components/ui';
 import { formatDateTime, formatMs, formatPercent, formatRate } from '@/lib/format';
 import { useTRPC } from '@/lib/trpc';
 
@@ -17,6 +18,14 @@ type BalancedInstance = RouterOutputs['system']['topology']['services'][number][
 type Connection = 'connecting' | 'live' | 'reconnecting';
 
 const POLL_MS = 15_000;
+
+/** A service card's charts: each a series of the gateway's metrics for it, and its latest value. */
+const CHARTS = [
+  { label: 'Requests/s', metric: 'requestsPerSecond', format: formatRate },
+  { label: 'Errors', metric: 'errorRatio', format: formatPercent },
+  { label: 'p50', metric: 'p50Ms', format: formatMs },
+  { label: 'p99', metric: 'p99Ms', format: formatMs },
+] as const;
 
 /**
  * The platform as the gateway sees it, kept current by the `system.live` Server-Sent Events stream
@@ -208,26 +217,14 @@ export function Overview() {
                   ))}
                 </ul>
                 <div className="charts">
-                  <Sparkline
-                    label="Requests/s"
-                    values={points.map((point) => point.requestsPerSecond)}
-                    display={formatRate(current?.requestsPerSecond)}
-                  />
-                  <Sparkline
-                    label="Errors"
-                    values={points.map((point) => point.errorRatio)}
-                    display={formatPercent(current?.errorRatio)}
-                  />
-                  <Sparkline
-                    label="p50"
-                    values={points.map((point) => point.p50Ms)}
-                    display={formatMs(current?.p50Ms)}
-                  />
-                  <Sparkline
-                    label="p99"
-                    values={points.map((point) => point.p99Ms)}
-                    display={formatMs(current?.p99Ms)}
-                  />
+                  {CHARTS.map((chart) => (
+                    <Sparkline
+                      key={chart.label}
+                      label={chart.label}
+                      values={points.map((point) => point[chart.metric])}
+                      display={chart.format(current?.[chart.metric])}
+                    />
+                  ))}
                 </div>
               </li>
             );
@@ -240,45 +237,20 @@ export function Overview() {
         {live.queues === null ? (
           <p className="state state-error">Redis did not answer in time; queue counts are unknown.</p>
         ) : (
-          <ScrollRegion label="Queue depths">
-            <table>
-              <caption className="muted" style={{ textAlign: 'left', padding: '0.5rem 0.7rem' }}>
-                Depth (waiting) and jobs per state of every queue
-              </caption>
-              <thead>
-                <tr>
-                  <th scope="col">Queue</th>
-                  <th scope="col" className="number">
-                    Waiting
-                  </th>
-                  <th scope="col" className="number">
-                    Active
-                  </th>
-                  <th scope="col" className="number">
-                    Delayed
-                  </th>
-                  <th scope="col" className="number">
-                    Failed
-                  </th>
-                  <th scope="col" className="number">
-                    Jobs/s
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {(live.queues ?? []).map((queue) => (
-                  <tr key={queue.name}>
-                    <th scope="row">{queue.name}</th>
-                    <td className="number">{queue.waiting}</td>
-                    <td className="number">{queue.active}</td>
-                    <td className="number">{queue.delayed}</td>
-                    <td className="number">{queue.failed}</td>
-                    <td className="number">{formatRate(jobRates[queue.name] ?? null)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </ScrollRegion>
+          <DataTable
+            label="Queue depths"
+            caption="Depth (waiting) and jobs per state of every queue"
+            rows={live.queues ?? []}
+            rowKey={(queue) => queue.name}
+            columns={[
+              { header: 'Queue', rowHeader: true, cell: (queue) => queue.name },
+              { header: 'Waiting', numeric: true, cell: (queue) => queue.waiting },
+              { header: 'Active', numeric: true, cell: (queue) => queue.active },
+              { header: 'Delayed', numeric: true, cell: (queue) => queue.delayed },
+              { header: 'Failed', numeric: true, cell: (queue) => queue.failed },
+              { header: 'Jobs/s', numeric: true, cell: (queue) => formatRate(jobRates[queue.name] ?? null) },
+            ]}
+          />
         )}
       </section>
     </>

@@ -2,9 +2,11 @@
 
 import type { RouterOutputs } from '@bindery/client';
 import { createBookInput, updateBookInput } from '@bindery/services/catalog/schemas';
-import { type FormEvent, useState } from 'react';
+import type { FormEvent } from 'react';
+import { FormActions } from '@/components/form-actions';
 import { FormError, TextField } from '@/components/ui';
-import { type FieldErrors, serverFieldErrors, zodFieldErrors } from '@/lib/form-errors';
+import { useFormSubmit } from '@/components/use-form-submit';
+import { zodFieldErrors } from '@/lib/form-errors';
 
 type Book = RouterOutputs['catalog']['books']['byId'];
 
@@ -28,8 +30,7 @@ export function BookForm({
   onSubmit: (input: Record<string, unknown>) => Promise<unknown>;
   onDone: () => void;
 }) {
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const [pending, setPending] = useState(false);
+  const { errors, setErrors, pending, sendParsed } = useFormSubmit();
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -46,22 +47,15 @@ export function BookForm({
       ...(stockText === '' && book ? {} : { stock: stockText === '' ? 0 : Number(stockText) }),
     };
     const parsed = (book ? updateBookInput : createBookInput).safeParse(draft);
-    const found = parsed.success ? {} : zodFieldErrors(parsed.error);
-    if (cents === null) found.priceCents = 'must be an amount such as 12.99';
-    if (!parsed.success || cents === null) {
-      setErrors(found);
+    if (cents === null) {
+      const found = parsed.success ? {} : zodFieldErrors(parsed.error);
+      setErrors({ ...found, priceCents: 'must be an amount such as 12.99' });
       return;
     }
-    setPending(true);
-    setErrors({});
-    try {
-      await onSubmit(parsed.data);
+    await sendParsed<Record<string, unknown>>(parsed, async (input) => {
+      await onSubmit(input);
       onDone();
-    } catch (error) {
-      setErrors(serverFieldErrors(error));
-    } finally {
-      setPending(false);
-    }
+    });
   }
 
   return (
@@ -95,14 +89,7 @@ export function BookForm({
           error={errors.stock}
         />
       </div>
-      <div className="form-actions">
-        <button type="button" className="button" onClick={onDone}>
-          Cancel
-        </button>
-        <button type="submit" className="button button-primary" disabled={pending}>
-          {pending ? 'Saving…' : book ? 'Save book' : 'Create book'}
-        </button>
-      </div>
+      <FormActions submitLabel={book ? 'Save book' : 'Create book'} pending={pending} onCancel={onDone} />
     </form>
   );
 }

@@ -3,20 +3,10 @@
 import type { RouterOutputs } from '@bindery/client';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
+import { PagedTable } from '@/components/paged-table';
 import { useCan } from '@/components/providers';
-import {
-  ConfirmButton,
-  Dialog,
-  Empty,
-  ErrorState,
-  Loading,
-  PageHeader,
-  Pager,
-  ScrollRegion,
-  TextField,
-  useCursorPages,
-  useDebounced,
-} from '@/components/ui';
+import { ConfirmButton, Dialog, PageHeader, TextField, useCursorPages, useDebounced } from '@/components/ui';
+import { usePageFilter } from '@/components/use-page-filter';
 import { formatCents } from '@/lib/format';
 import { useTRPC } from '@/lib/trpc';
 import { BookForm } from './book-form';
@@ -32,9 +22,9 @@ export function Books() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const can = useCan();
-  const [search, setSearch] = useState('');
-  const settledSearch = useDebounced(search.trim());
   const pages = useCursorPages();
+  const [search, setSearch] = usePageFilter('', pages);
+  const settledSearch = useDebounced(search.trim());
   const [editing, setEditing] = useState<Editing>(null);
   const [importing, setImporting] = useState(false);
 
@@ -81,104 +71,68 @@ export function Books() {
           type="search"
           value={search}
           placeholder="Title, author or ISBN"
-          onChange={(event) => {
-            setSearch(event.target.value);
-            pages.reset();
-          }}
+          onChange={(event) => setSearch(event.target.value)}
         />
       </search>
 
-      {list.isPending ? (
-        <Loading label="Loading books…" />
-      ) : list.isError ? (
-        <ErrorState error={list.error} retry={() => void list.refetch()} />
-      ) : list.data.items.length === 0 ? (
-        <Empty>
-          {settledSearch ? `No book matches “${settledSearch}”.` : 'The catalog has no books yet.'}
-        </Empty>
-      ) : (
-        <>
-          <ScrollRegion label="Books">
-            <table>
-              <caption className="muted" style={{ textAlign: 'left', padding: '0.5rem 0.7rem' }}>
-                Books{settledSearch ? ` matching “${settledSearch}”` : ''}
-              </caption>
-              <thead>
-                <tr>
-                  <th scope="col">Title</th>
-                  <th scope="col">Author</th>
-                  <th scope="col">ISBN</th>
-                  <th scope="col" className="number">
-                    Price
-                  </th>
-                  <th scope="col" className="number">
+      <PagedTable
+        query={list}
+        pages={pages}
+        label="Books"
+        caption={`Books${settledSearch ? ` matching “${settledSearch}”` : ''}`}
+        loadingLabel="Loading books…"
+        empty={settledSearch ? `No book matches “${settledSearch}”.` : 'The catalog has no books yet.'}
+        rowKey={(book) => book.id}
+        columns={[
+          { header: 'Title', cell: (book) => book.title },
+          { header: 'Author', cell: (book) => book.author },
+          { header: 'ISBN', className: 'code', cell: (book) => book.isbn ?? '—' },
+          { header: 'Price', numeric: true, cell: (book) => formatCents(book.priceCents) },
+          { header: 'Stock', numeric: true, cell: (book) => book.stock },
+          hasRowActions && {
+            header: 'Actions',
+            cell: (book) => (
+              <div className="row-actions">
+                {canEdit ? (
+                  <button
+                    type="button"
+                    className="button button-small"
+                    onClick={() => setEditing({ kind: 'edit', book })}
+                    aria-label={`Edit ${book.title}`}
+                  >
+                    Edit
+                  </button>
+                ) : null}
+                {canAdjust ? (
+                  <button
+                    type="button"
+                    className="button button-small"
+                    onClick={() => setEditing({ kind: 'stock', book })}
+                    aria-label={`Adjust stock of ${book.title}`}
+                  >
                     Stock
-                  </th>
-                  {hasRowActions ? <th scope="col">Actions</th> : null}
-                </tr>
-              </thead>
-              <tbody>
-                {list.data.items.map((book) => (
-                  <tr key={book.id}>
-                    <td>{book.title}</td>
-                    <td>{book.author}</td>
-                    <td className="code">{book.isbn ?? '—'}</td>
-                    <td className="number">{formatCents(book.priceCents)}</td>
-                    <td className="number">{book.stock}</td>
-                    {hasRowActions ? (
-                      <td>
-                        <div className="row-actions">
-                          {canEdit ? (
-                            <button
-                              type="button"
-                              className="button button-small"
-                              onClick={() => setEditing({ kind: 'edit', book })}
-                              aria-label={`Edit ${book.title}`}
-                            >
-                              Edit
-                            </button>
-                          ) : null}
-                          {canAdjust ? (
-                            <button
-                              type="button"
-                              className="button button-small"
-                              onClick={() => setEditing({ kind: 'stock', book })}
-                              aria-label={`Adjust stock of ${book.title}`}
-                            >
-                              Stock
-                            </button>
-                          ) : null}
-                          {canDelete ? (
-                            <ConfirmButton
-                              className="button button-small button-danger"
-                              label="Delete"
-                              title="Delete this book?"
-                              description={
-                                <p>
-                                  “{book.title}” by {book.author} leaves the catalog. Orders already placed
-                                  keep their items.
-                                </p>
-                              }
-                              confirmLabel="Delete book"
-                              onConfirm={() => remove.mutateAsync({ id: book.id })}
-                            />
-                          ) : null}
-                        </div>
-                      </td>
-                    ) : null}
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </ScrollRegion>
-          <Pager
-            page={pages.page}
-            hasNext={Boolean(list.data.nextCursor)}
-            onPrevious={pages.previous}
-            onNext={() => list.data.nextCursor && pages.next(list.data.nextCursor)}
-          />
-        </>
-      )}
+                  </button>
+                ) : null}
+                {canDelete ? (
+                  <ConfirmButton
+                    className="button button-small button-danger"
+                    label="Delete"
+                    title="Delete this book?"
+                    description={
+                      <p>
+                        “{book.title}” by {book.author} leaves the catalog. Orders already placed keep their
+                        items.
+                      </p>
+                    }
+                    confirmLabel="Delete book"
+                    onConfirm={() => remove.mutateAsync({ id: book.id })}
+                  />
+                ) : null}
+              </div>
+            ),
+          },
+        ]}
+      />
 
       <Dialog
         title={

@@ -3,8 +3,11 @@
 import { importBooksInput } from '@bindery/services/catalog/schemas';
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useId, useRef, useState } from 'react';
-import { FormError, ScrollRegion } from '@/components/ui';
-import { type FieldErrors, serverFieldErrors, zodFieldErrors } from '@/lib/form-errors';
+import { DataTable } from '@/components/data-table';
+import { FormActions } from '@/components/form-actions';
+import { FormField } from '@/components/form-field';
+import { FormError } from '@/components/ui';
+import { useFormSubmit } from '@/components/use-form-submit';
 import { useTRPC } from '@/lib/trpc';
 
 /**
@@ -13,10 +16,8 @@ import { useTRPC } from '@/lib/trpc';
  */
 export function ImportBooks({ onImported, onDone }: { onImported: () => void; onDone: () => void }) {
   const trpc = useTRPC();
-  const fileId = useId();
-  const textId = useId();
   const progressId = useId();
-  const [errors, setErrors] = useState<FieldErrors>({});
+  const { errors, pending, sendParsed } = useFormSubmit();
   const [jobId, setJobId] = useState<string | null>(null);
   const start = useMutation(trpc.catalog.books.import.mutationOptions());
   const status = useQuery(
@@ -45,17 +46,10 @@ export function ImportBooks({ onImported, onDone }: { onImported: () => void; on
     const pasted = String(form.get('csv') ?? '');
     const csv = file instanceof File && file.size > 0 ? await file.text() : pasted;
     const parsed = importBooksInput.safeParse({ csv });
-    if (!parsed.success) {
-      setErrors(zodFieldErrors(parsed.error));
-      return;
-    }
-    setErrors({});
-    try {
-      const started = await start.mutateAsync(parsed.data);
+    await sendParsed(parsed, async (input) => {
+      const started = await start.mutateAsync(input);
       setJobId(started.jobId);
-    } catch (error) {
-      setErrors(serverFieldErrors(error));
-    }
+    });
   }
 
   if (jobId) {
@@ -80,29 +74,17 @@ export function ImportBooks({ onImported, onDone }: { onImported: () => void; on
             </p>
             {data.error ? <FormError message={data.error} /> : null}
             {data.rejected.length > 0 ? (
-              <ScrollRegion label="Rejected rows" style={{ maxHeight: '14rem', overflowY: 'auto' }}>
-                <table>
-                  <caption className="muted" style={{ textAlign: 'left', padding: '0.5rem 0.7rem' }}>
-                    Rejected rows
-                  </caption>
-                  <thead>
-                    <tr>
-                      <th scope="col" className="number">
-                        Line
-                      </th>
-                      <th scope="col">Reason</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {data.rejected.map((row) => (
-                      <tr key={row.line}>
-                        <td className="number">{row.line}</td>
-                        <td>{row.reason}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </ScrollRegion>
+              <DataTable
+                label="Rejected rows"
+                style={{ maxHeight: '14rem', overflowY: 'auto' }}
+                caption="Rejected rows"
+                rows={data.rejected}
+                rowKey={(row) => row.line}
+                columns={[
+                  { header: 'Line', numeric: true, cell: (row) => row.line },
+                  { header: 'Reason', cell: (row) => row.reason },
+                ]}
+              />
             ) : null}
           </>
         )}
@@ -123,22 +105,13 @@ export function ImportBooks({ onImported, onDone }: { onImported: () => void; on
         author) are updated.
       </p>
       <FormError message={errors[''] ?? errors.csv} />
-      <div className="field">
-        <label htmlFor={fileId}>CSV file</label>
-        <input id={fileId} name="file" type="file" accept=".csv,text/csv" />
-      </div>
-      <div className="field">
-        <label htmlFor={textId}>Or paste CSV</label>
-        <textarea id={textId} name="csv" rows={5} className="code" />
-      </div>
-      <div className="form-actions">
-        <button type="button" className="button" onClick={onDone}>
-          Cancel
-        </button>
-        <button type="submit" className="button button-primary" disabled={start.isPending}>
-          {start.isPending ? 'Uploading…' : 'Import'}
-        </button>
-      </div>
+      <FormField label="CSV file">
+        {(control) => <input {...control} name="file" type="file" accept=".csv,text/csv" />}
+      </FormField>
+      <FormField label="Or paste CSV">
+        {(control) => <textarea {...control} name="csv" rows={5} className="code" />}
+      </FormField>
+      <FormActions submitLabel="Import" pendingLabel="Uploading…" pending={pending} onCancel={onDone} />
     </form>
   );
 }

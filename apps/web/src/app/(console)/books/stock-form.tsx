@@ -2,9 +2,10 @@
 
 import type { RouterOutputs } from '@bindery/client';
 import { adjustStockInput } from '@bindery/services/catalog/schemas';
-import { type FormEvent, useState } from 'react';
+import type { FormEvent } from 'react';
+import { FormActions } from '@/components/form-actions';
 import { FormError, TextField } from '@/components/ui';
-import { type FieldErrors, serverFieldErrors, zodFieldErrors } from '@/lib/form-errors';
+import { useFormSubmit } from '@/components/use-form-submit';
 
 type Book = RouterOutputs['catalog']['books']['byId'];
 
@@ -18,8 +19,7 @@ export function StockForm({
   onSubmit: (input: { id: string; delta: number }) => Promise<unknown>;
   onDone: () => void;
 }) {
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const [pending, setPending] = useState(false);
+  const { errors, pending, sendParsed } = useFormSubmit();
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -28,20 +28,10 @@ export function StockForm({
       id: book.id,
       delta: deltaText === '' ? Number.NaN : Number(deltaText),
     });
-    if (!parsed.success) {
-      setErrors(zodFieldErrors(parsed.error));
-      return;
-    }
-    setPending(true);
-    setErrors({});
-    try {
-      await onSubmit(parsed.data);
+    await sendParsed(parsed, async (input) => {
+      await onSubmit(input);
       onDone();
-    } catch (error) {
-      setErrors(serverFieldErrors(error));
-    } finally {
-      setPending(false);
-    }
+    });
   }
 
   return (
@@ -58,14 +48,7 @@ export function StockForm({
         error={errors.delta}
         required
       />
-      <div className="form-actions">
-        <button type="button" className="button" onClick={onDone}>
-          Cancel
-        </button>
-        <button type="submit" className="button button-primary" disabled={pending}>
-          {pending ? 'Saving…' : 'Adjust stock'}
-        </button>
-      </div>
+      <FormActions submitLabel={'Adjust stock'} pending={pending} onCancel={onDone} />
     </form>
   );
 }

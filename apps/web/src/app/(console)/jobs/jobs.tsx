@@ -3,16 +3,10 @@
 import type { RouterInputs } from '@bindery/client';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
+import { DataTable } from '@/components/data-table';
 import { useCan } from '@/components/providers';
-import {
-  ConfirmButton,
-  Empty,
-  ErrorState,
-  Loading,
-  PageHeader,
-  ScrollRegion,
-  SelectField,
-} from '@/components/ui';
+import { QueryView } from '@/components/query-view';
+import { ConfirmButton, FormError, PageHeader, SelectField } from '@/components/ui';
 import { describeError } from '@/lib/form-errors';
 import { formatDateTime } from '@/lib/format';
 import { useTRPC } from '@/lib/trpc';
@@ -50,52 +44,24 @@ export function Jobs() {
       <PageHeader title="Jobs" />
       <section className="panel" aria-labelledby="counts-heading">
         <h2 id="counts-heading">Queues</h2>
-        {queues.isPending ? (
-          <Loading label="Loading queues…" />
-        ) : queues.isError ? (
-          <ErrorState error={queues.error} retry={() => void queues.refetch()} />
-        ) : (
-          <ScrollRegion label="Queue counts">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Queue</th>
-                  <th scope="col" className="number">
-                    Waiting
-                  </th>
-                  <th scope="col" className="number">
-                    Active
-                  </th>
-                  <th scope="col" className="number">
-                    Delayed
-                  </th>
-                  <th scope="col" className="number">
-                    Completed
-                  </th>
-                  <th scope="col" className="number">
-                    Failed
-                  </th>
-                  <th scope="col" className="number">
-                    Oldest waiting
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {queues.data.map((entry) => (
-                  <tr key={entry.name}>
-                    <th scope="row">{entry.name}</th>
-                    <td className="number">{entry.waiting}</td>
-                    <td className="number">{entry.active}</td>
-                    <td className="number">{entry.delayed}</td>
-                    <td className="number">{entry.completed}</td>
-                    <td className="number">{entry.failed}</td>
-                    <td className="number">{ageOf(entry.oldestWaitingAgeMs)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </ScrollRegion>
-        )}
+        <QueryView query={queues} loadingLabel="Loading queues…">
+          {(entries) => (
+            <DataTable
+              label="Queue counts"
+              rows={entries}
+              rowKey={(entry) => entry.name}
+              columns={[
+                { header: 'Queue', rowHeader: true, cell: (entry) => entry.name },
+                { header: 'Waiting', numeric: true, cell: (entry) => entry.waiting },
+                { header: 'Active', numeric: true, cell: (entry) => entry.active },
+                { header: 'Delayed', numeric: true, cell: (entry) => entry.delayed },
+                { header: 'Completed', numeric: true, cell: (entry) => entry.completed },
+                { header: 'Failed', numeric: true, cell: (entry) => entry.failed },
+                { header: 'Oldest waiting', numeric: true, cell: (entry) => ageOf(entry.oldestWaitingAgeMs) },
+              ]}
+            />
+          )}
+        </QueryView>
       </section>
 
       <section className="panel" aria-labelledby="failed-heading">
@@ -116,85 +82,78 @@ export function Jobs() {
             ))}
           </SelectField>
         </div>
-        {retry.error ? (
-          <p className="form-error" role="alert">
-            {describeError(retry.error)}
-          </p>
-        ) : null}
-        {queue === '' || failed.isPending ? (
-          <Loading label="Loading failed jobs…" />
-        ) : failed.isError ? (
-          <ErrorState error={failed.error} retry={() => void failed.refetch()} />
-        ) : failed.data.length === 0 ? (
-          <Empty>No failed job in {queue}.</Empty>
-        ) : (
-          <ScrollRegion label="Failed jobs">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Job</th>
-                  <th scope="col">Error</th>
-                  <th scope="col" className="number">
-                    Attempts
-                  </th>
-                  <th scope="col">Failed at</th>
-                  {canRetry || canRemove ? <th scope="col">Actions</th> : null}
-                </tr>
-              </thead>
-              <tbody>
-                {failed.data.map((job) => (
-                  <tr key={job.id}>
-                    <td>
+        <FormError message={retry.error ? describeError(retry.error) : undefined} />
+        <QueryView
+          query={failed}
+          ready={queue !== ''}
+          loadingLabel="Loading failed jobs…"
+          isEmpty={(jobs) => jobs.length === 0}
+          empty={`No failed job in ${queue}.`}
+        >
+          {(jobs) => (
+            <DataTable
+              label="Failed jobs"
+              rows={jobs}
+              rowKey={(job) => job.id}
+              columns={[
+                {
+                  header: 'Job',
+                  cell: (job) => (
+                    <>
                       <div className="code">{job.id}</div>
                       <div className="muted">{job.name}</div>
                       <details>
                         <summary>Data</summary>
                         <pre className="code">{JSON.stringify(job.data, null, 2)}</pre>
                       </details>
-                    </td>
-                    <td>{job.failedReason}</td>
-                    <td className="number">
-                      {job.attemptsMade} of {job.attempts}
-                    </td>
-                    <td>{job.finishedOn ? formatDateTime(job.finishedOn) : '–'}</td>
-                    {canRetry || canRemove ? (
-                      <td>
-                        <div className="row-actions">
-                          {canRetry ? (
-                            <button
-                              type="button"
-                              className="button button-small"
-                              disabled={retry.isPending}
-                              onClick={() => retry.mutate({ queue: queue as QueueName, jobId: job.id })}
-                            >
-                              Retry
-                            </button>
-                          ) : null}
-                          {canRemove ? (
-                            <ConfirmButton
-                              className="button button-small button-danger"
-                              label="Remove"
-                              title="Remove this job?"
-                              description={
-                                <p>
-                                  Job {job.id} is deleted from {queue} and will not run again.
-                                </p>
-                              }
-                              confirmLabel="Remove job"
-                              onConfirm={() =>
-                                remove.mutateAsync({ queue: queue as QueueName, jobId: job.id })
-                              }
-                            />
-                          ) : null}
-                        </div>
-                      </td>
-                    ) : null}
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </ScrollRegion>
-        )}
+                    </>
+                  ),
+                },
+                { header: 'Error', cell: (job) => job.failedReason },
+                {
+                  header: 'Attempts',
+                  numeric: true,
+                  cell: (job) => `${job.attemptsMade} of ${job.attempts}`,
+                },
+                {
+                  header: 'Failed at',
+                  cell: (job) => (job.finishedOn ? formatDateTime(job.finishedOn) : '–'),
+                },
+                (canRetry || canRemove) && {
+                  header: 'Actions',
+                  cell: (job) => (
+                    <div className="row-actions">
+                      {canRetry ? (
+                        <button
+                          type="button"
+                          className="button button-small"
+                          disabled={retry.isPending}
+                          onClick={() => retry.mutate({ queue: queue as QueueName, jobId: job.id })}
+                        >
+                          Retry
+                        </button>
+                      ) : null}
+                      {canRemove ? (
+                        <ConfirmButton
+                          className="button button-small button-danger"
+                          label="Remove"
+                          title="Remove this job?"
+                          description={
+                            <p>
+                              Job {job.id} is deleted from {queue} and will not run again.
+                            </p>
+                          }
+                          confirmLabel="Remove job"
+                          onConfirm={() => remove.mutateAsync({ queue: queue as QueueName, jobId: job.id })}
+                        />
+                      ) : null}
+                    </div>
+                  ),
+                },
+              ]}
+            />
+          )}
+        </QueryView>
       </section>
     </>
   );

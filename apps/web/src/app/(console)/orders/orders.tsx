@@ -3,21 +3,11 @@
 import { ORDER_STATUSES } from '@bindery/services/orders/schemas';
 import { useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
-import { useState } from 'react';
 import { z } from 'zod';
-import {
-  Empty,
-  ErrorState,
-  Loading,
-  PageHeader,
-  Pager,
-  ScrollRegion,
-  SelectField,
-  StatusBadge,
-  TextField,
-  useCursorPages,
-  useDebounced,
-} from '@/components/ui';
+import { FilterSelect } from '@/components/filter-select';
+import { PagedTable } from '@/components/paged-table';
+import { Empty, PageHeader, StatusBadge, TextField, useCursorPages, useDebounced } from '@/components/ui';
+import { usePageFilter } from '@/components/use-page-filter';
 import { formatCents, formatDateTime, shortId } from '@/lib/format';
 import { useTRPC } from '@/lib/trpc';
 
@@ -45,11 +35,11 @@ function useCustomerFilter(text: string) {
 
 export function Orders() {
   const trpc = useTRPC();
-  const [status, setStatus] = useState<Status | ''>('');
-  const [customer, setCustomer] = useState('');
+  const pages = useCursorPages();
+  const [status, setStatus] = usePageFilter<Status | ''>('', pages);
+  const [customer, setCustomer] = usePageFilter('', pages);
   const settledCustomer = useDebounced(customer.trim());
   const filter = useCustomerFilter(settledCustomer);
-  const pages = useCursorPages();
   const ready = filter.state === 'none' || filter.state === 'found';
 
   const list = useQuery(
@@ -68,30 +58,19 @@ export function Orders() {
     <>
       <PageHeader title="Orders" />
       <search className="filters">
-        <SelectField
+        <FilterSelect
           label="Status"
+          anyLabel="Any status"
+          options={ORDER_STATUSES}
           value={status}
-          onChange={(event) => {
-            setStatus(event.target.value as Status | '');
-            pages.reset();
-          }}
-        >
-          <option value="">Any status</option>
-          {ORDER_STATUSES.map((name) => (
-            <option key={name} value={name}>
-              {name}
-            </option>
-          ))}
-        </SelectField>
+          onChange={setStatus}
+        />
         <TextField
           label="Customer"
           type="search"
           placeholder="Email, name or user id"
           value={customer}
-          onChange={(event) => {
-            setCustomer(event.target.value);
-            pages.reset();
-          }}
+          onChange={(event) => setCustomer(event.target.value)}
           hint={
             filter.state === 'found' && filter.label !== settledCustomer
               ? `Showing ${filter.label}`
@@ -106,66 +85,36 @@ export function Orders() {
         <Empty>
           {filter.count} customers match “{settledCustomer}”: type their full email.
         </Empty>
-      ) : !ready || list.isPending ? (
-        <Loading label="Loading orders…" />
-      ) : list.isError ? (
-        <ErrorState error={list.error} retry={() => void list.refetch()} />
-      ) : list.data.items.length === 0 ? (
-        <Empty>
-          {status || filter.state === 'found' ? 'No order matches these filters.' : 'No orders yet.'}
-        </Empty>
       ) : (
-        <>
-          <ScrollRegion label="Orders">
-            <table>
-              <caption className="muted" style={{ textAlign: 'left', padding: '0.5rem 0.7rem' }}>
-                Orders, newest first
-              </caption>
-              <thead>
-                <tr>
-                  <th scope="col">Order</th>
-                  <th scope="col">Status</th>
-                  <th scope="col" className="number">
-                    Total
-                  </th>
-                  <th scope="col" className="number">
-                    Items
-                  </th>
-                  <th scope="col">Customer</th>
-                  <th scope="col">Placed</th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.data.items.map((order) => (
-                  <tr key={order.id}>
-                    <td>
-                      <Link
-                        href={`/orders/${order.id}`}
-                        className="code"
-                        aria-label={`Order ${shortId(order.id)}`}
-                      >
-                        {shortId(order.id)}
-                      </Link>
-                    </td>
-                    <td>
-                      <StatusBadge status={order.status} />
-                    </td>
-                    <td className="number">{formatCents(order.totalCents)}</td>
-                    <td className="number">{order.items.reduce((sum, item) => sum + item.quantity, 0)}</td>
-                    <td className="code">{shortId(order.userId)}</td>
-                    <td>{formatDateTime(order.createdAt)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </ScrollRegion>
-          <Pager
-            page={pages.page}
-            hasNext={Boolean(list.data.nextCursor)}
-            onPrevious={pages.previous}
-            onNext={() => list.data.nextCursor && pages.next(list.data.nextCursor)}
-          />
-        </>
+        <PagedTable
+          query={list}
+          pages={pages}
+          ready={ready}
+          label="Orders"
+          caption="Orders, newest first"
+          loadingLabel="Loading orders…"
+          empty={status || filter.state === 'found' ? 'No order matches these filters.' : 'No orders yet.'}
+          rowKey={(order) => order.id}
+          columns={[
+            {
+              header: 'Order',
+              cell: (order) => (
+                <Link href={`/orders/${order.id}`} className="code" aria-label={`Order ${shortId(order.id)}`}>
+                  {shortId(order.id)}
+                </Link>
+              ),
+            },
+            { header: 'Status', cell: (order) => <StatusBadge status={order.status} /> },
+            { header: 'Total', numeric: true, cell: (order) => formatCents(order.totalCents) },
+            {
+              header: 'Items',
+              numeric: true,
+              cell: (order) => order.items.reduce((sum, item) => sum + item.quantity, 0),
+            },
+            { header: 'Customer', className: 'code', cell: (order) => shortId(order.userId) },
+            { header: 'Placed', cell: (order) => formatDateTime(order.createdAt) },
+          ]}
+        />
       )}
     </>
   );

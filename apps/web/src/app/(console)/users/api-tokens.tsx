@@ -3,17 +3,10 @@
 import { createApiTokenInput } from '@bindery/services/auth/schemas';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
-import {
-  ConfirmButton,
-  Empty,
-  ErrorState,
-  FormError,
-  Loading,
-  ScrollRegion,
-  StatusBadge,
-  TextField,
-} from '@/components/ui';
-import { type FieldErrors, serverFieldErrors, zodFieldErrors } from '@/lib/form-errors';
+import { DataTable } from '@/components/data-table';
+import { QueryView } from '@/components/query-view';
+import { ConfirmButton, FormError, StatusBadge, TextField } from '@/components/ui';
+import { useFormSubmit } from '@/components/use-form-submit';
 import { formatDateTime } from '@/lib/format';
 import { useTRPC } from '@/lib/trpc';
 
@@ -25,7 +18,7 @@ export function ApiTokens() {
   const refresh = () => queryClient.invalidateQueries(trpc.auth.tokens.pathFilter());
   const create = useMutation(trpc.auth.tokens.create.mutationOptions({ onSuccess: refresh }));
   const revoke = useMutation(trpc.auth.tokens.revoke.mutationOptions({ onSuccess: refresh }));
-  const [errors, setErrors] = useState<FieldErrors>({});
+  const { errors, pending, sendParsed } = useFormSubmit();
   const [secret, setSecret] = useState<string | null>(null);
 
   async function submit(event: FormEvent<HTMLFormElement>) {
@@ -37,18 +30,11 @@ export function ApiTokens() {
       name: String(form.get('name') ?? ''),
       ...(days ? { expiresInDays: Number(days) } : {}),
     });
-    if (!parsed.success) {
-      setErrors(zodFieldErrors(parsed.error));
-      return;
-    }
-    setErrors({});
-    try {
-      const created = await create.mutateAsync(parsed.data);
+    await sendParsed(parsed, async (input) => {
+      const created = await create.mutateAsync(input);
       setSecret(created.token);
       formElement.reset();
-    } catch (error) {
-      setErrors(serverFieldErrors(error));
-    }
+    });
   }
 
   return (
@@ -71,7 +57,7 @@ export function ApiTokens() {
           />
         </div>
         <div>
-          <button type="submit" className="button button-primary" disabled={create.isPending}>
+          <button type="submit" className="button button-primary" disabled={pending}>
             Create token
           </button>
         </div>
@@ -83,53 +69,50 @@ export function ApiTokens() {
         </div>
       ) : null}
       <div style={{ marginTop: '1rem' }}>
-        {tokens.isPending ? (
-          <Loading label="Loading tokens…" />
-        ) : tokens.isError ? (
-          <ErrorState error={tokens.error} retry={() => void tokens.refetch()} />
-        ) : tokens.data.length === 0 ? (
-          <Empty>You have no API tokens.</Empty>
-        ) : (
-          <ScrollRegion label="API tokens">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Created</th>
-                  <th scope="col">Expires</th>
-                  <th scope="col">Last used</th>
-                  <th scope="col">State</th>
-                  <th scope="col">Actions</th>
-                </tr>
-              </thead>
-              <tbody>
-                {tokens.data.map((token) => (
-                  <tr key={token.id}>
-                    <td>{token.name}</td>
-                    <td>{formatDateTime(token.createdAt)}</td>
-                    <td>{token.expiresAt ? formatDateTime(token.expiresAt) : 'never'}</td>
-                    <td>{token.lastUsedAt ? formatDateTime(token.lastUsedAt) : 'never'}</td>
-                    <td>
-                      <StatusBadge status={token.revokedAt ? 'revoked' : 'active'} />
-                    </td>
-                    <td>
-                      {token.revokedAt ? null : (
-                        <ConfirmButton
-                          className="button button-small button-danger"
-                          label="Revoke"
-                          title="Revoke this token?"
-                          description={<p>Apps using “{token.name}” lose access within seconds.</p>}
-                          confirmLabel="Revoke token"
-                          onConfirm={() => revoke.mutateAsync({ id: token.id })}
-                        />
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </ScrollRegion>
-        )}
+        <QueryView
+          query={tokens}
+          loadingLabel="Loading tokens…"
+          isEmpty={(list) => list.length === 0}
+          empty="You have no API tokens."
+        >
+          {(list) => (
+            <DataTable
+              label="API tokens"
+              rows={list}
+              rowKey={(token) => token.id}
+              columns={[
+                { header: 'Name', cell: (token) => token.name },
+                { header: 'Created', cell: (token) => formatDateTime(token.createdAt) },
+                {
+                  header: 'Expires',
+                  cell: (token) => (token.expiresAt ? formatDateTime(token.expiresAt) : 'never'),
+                },
+                {
+                  header: 'Last used',
+                  cell: (token) => (token.lastUsedAt ? formatDateTime(token.lastUsedAt) : 'never'),
+                },
+                {
+                  header: 'State',
+                  cell: (token) => <StatusBadge status={token.revokedAt ? 'revoked' : 'active'} />,
+                },
+                {
+                  header: 'Actions',
+                  cell: (token) =>
+                    token.revokedAt ? null : (
+                      <ConfirmButton
+                        className="button button-small button-danger"
+                        label="Revoke"
+                        title="Revoke this token?"
+                        description={<p>Apps using “{token.name}” lose access within seconds.</p>}
+                        confirmLabel="Revoke token"
+                        onConfirm={() => revoke.mutateAsync({ id: token.id })}
+                      />
+                    ),
+                },
+              ]}
+            />
+          )}
+        </QueryView>
       </div>
     </section>
   );

@@ -3,9 +3,10 @@
 import { ROLES } from '@bindery/api/shared';
 import type { RouterOutputs } from '@bindery/client';
 import { createUserInput, updateUserInput } from '@bindery/services/users/schemas';
-import { type FormEvent, useId, useState } from 'react';
+import { type FormEvent, useId } from 'react';
+import { FormActions } from '@/components/form-actions';
 import { FormError, TextField } from '@/components/ui';
-import { type FieldErrors, serverFieldErrors, zodFieldErrors } from '@/lib/form-errors';
+import { useFormSubmit } from '@/components/use-form-submit';
 
 type User = RouterOutputs['users']['byId'];
 
@@ -19,8 +20,7 @@ export function UserForm({
   onSubmit: (input: Record<string, unknown>) => Promise<unknown>;
   onDone: () => void;
 }) {
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const [pending, setPending] = useState(false);
+  const { errors, pending, sendParsed } = useFormSubmit();
   const rolesId = useId();
 
   async function submit(event: FormEvent<HTMLFormElement>) {
@@ -35,20 +35,10 @@ export function UserForm({
       ...(!user && password !== '' ? { password } : {}),
     };
     const parsed = (user ? updateUserInput : createUserInput).safeParse(draft);
-    if (!parsed.success) {
-      setErrors(zodFieldErrors(parsed.error));
-      return;
-    }
-    setPending(true);
-    setErrors({});
-    try {
-      await onSubmit(parsed.data);
+    await sendParsed<Record<string, unknown>>(parsed, async (input) => {
+      await onSubmit(input);
       onDone();
-    } catch (error) {
-      setErrors(serverFieldErrors(error));
-    } finally {
-      setPending(false);
-    }
+    });
   }
 
   const current = new Set<string>(user?.roles ?? ['viewer']);
@@ -87,14 +77,7 @@ export function UserForm({
           error={errors.password}
         />
       )}
-      <div className="form-actions">
-        <button type="button" className="button" onClick={onDone}>
-          Cancel
-        </button>
-        <button type="submit" className="button button-primary" disabled={pending}>
-          {pending ? 'Saving…' : user ? 'Save user' : 'Create user'}
-        </button>
-      </div>
+      <FormActions submitLabel={user ? 'Save user' : 'Create user'} pending={pending} onCancel={onDone} />
     </form>
   );
 }

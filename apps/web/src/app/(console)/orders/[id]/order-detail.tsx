@@ -4,16 +4,10 @@ import { isBinderyError } from '@bindery/client';
 import { orderIdInput } from '@bindery/services/orders/schemas';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import Link from 'next/link';
+import { DataTable } from '@/components/data-table';
 import { useCan } from '@/components/providers';
-import {
-  ConfirmButton,
-  Empty,
-  ErrorState,
-  Loading,
-  PageHeader,
-  ScrollRegion,
-  StatusBadge,
-} from '@/components/ui';
+import { QueryView } from '@/components/query-view';
+import { ConfirmButton, Empty, ErrorState, Loading, PageHeader, StatusBadge } from '@/components/ui';
 import { formatCents, formatDateTime, shortId } from '@/lib/format';
 import { useTRPC } from '@/lib/trpc';
 import { RefundForm } from './refund-form';
@@ -159,112 +153,100 @@ export function OrderDetail({ id }: { id: string }) {
 
       <section className="panel" aria-labelledby="items-heading">
         <h2 id="items-heading">Items</h2>
-        <ScrollRegion label="Order items">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Book</th>
-                <th scope="col" className="number">
-                  Quantity
-                </th>
-                <th scope="col" className="number">
-                  Unit price
-                </th>
-                <th scope="col" className="number">
-                  Amount
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {data.items.map((item) => (
-                <tr key={item.bookId}>
-                  <td>{item.title}</td>
-                  <td className="number">{item.quantity}</td>
-                  <td className="number">{formatCents(item.unitPriceCents)}</td>
-                  <td className="number">{formatCents(item.unitPriceCents * item.quantity)}</td>
-                </tr>
-              ))}
-            </tbody>
-            <tfoot>
-              <tr>
-                <th scope="row" colSpan={3}>
-                  Total
-                </th>
-                <td className="number">
-                  <strong>{formatCents(data.totalCents)}</strong>
-                </td>
-              </tr>
-            </tfoot>
-          </table>
-        </ScrollRegion>
+        <DataTable
+          label="Order items"
+          rows={data.items}
+          rowKey={(item) => item.bookId}
+          columns={[
+            { header: 'Book', cell: (item) => item.title },
+            { header: 'Quantity', numeric: true, cell: (item) => item.quantity },
+            { header: 'Unit price', numeric: true, cell: (item) => formatCents(item.unitPriceCents) },
+            {
+              header: 'Amount',
+              numeric: true,
+              cell: (item) => formatCents(item.unitPriceCents * item.quantity),
+            },
+          ]}
+          footer={
+            <tr>
+              <th scope="row" colSpan={3}>
+                Total
+              </th>
+              <td className="number">
+                <strong>{formatCents(data.totalCents)}</strong>
+              </td>
+            </tr>
+          }
+        />
       </section>
 
       <div className="grid">
         <section className="panel" aria-labelledby="payment-heading">
           <h2 id="payment-heading">Payment</h2>
-          {payment.isPending ? (
-            <Loading label="Loading the payment…" />
-          ) : noPayment ? (
+          {noPayment ? (
             <Empty>No payment yet: the card is charged once the stock is reserved.</Empty>
-          ) : payment.isError ? (
-            <ErrorState error={payment.error} retry={() => void payment.refetch()} />
           ) : (
-            <>
-              <dl className="kv">
-                <dt>Status</dt>
-                <dd>
-                  <StatusBadge status={payment.data.status} />
-                </dd>
-                <dt>Amount</dt>
-                <dd>{formatCents(payment.data.amountCents)}</dd>
-                <dt>Refunded</dt>
-                <dd>{formatCents(payment.data.refundedCents)}</dd>
-                <dt>Provider</dt>
-                <dd>{payment.data.provider}</dd>
-                {payment.data.declineCode ? (
-                  <>
-                    <dt>Declined</dt>
-                    <dd>{payment.data.declineCode}</dd>
-                  </>
-                ) : null}
-              </dl>
-              {payment.data.refunds.length > 0 ? (
-                <ul>
-                  {payment.data.refunds.map((entry) => (
-                    <li key={entry.id}>
-                      {formatCents(entry.amountCents)} refunded {formatDateTime(entry.createdAt)}:{' '}
-                      {entry.reason}
-                    </li>
-                  ))}
-                </ul>
-              ) : null}
-              {refundable && can('billing.refunds.create') ? (
-                <RefundForm payment={payment.data} onSubmit={(input) => refund.mutateAsync(input)} />
-              ) : null}
-            </>
+            <QueryView query={payment} loadingLabel="Loading the payment…">
+              {(record) => (
+                <>
+                  <dl className="kv">
+                    <dt>Status</dt>
+                    <dd>
+                      <StatusBadge status={record.status} />
+                    </dd>
+                    <dt>Amount</dt>
+                    <dd>{formatCents(record.amountCents)}</dd>
+                    <dt>Refunded</dt>
+                    <dd>{formatCents(record.refundedCents)}</dd>
+                    <dt>Provider</dt>
+                    <dd>{record.provider}</dd>
+                    {record.declineCode ? (
+                      <>
+                        <dt>Declined</dt>
+                        <dd>{record.declineCode}</dd>
+                      </>
+                    ) : null}
+                  </dl>
+                  {record.refunds.length > 0 ? (
+                    <ul>
+                      {record.refunds.map((entry) => (
+                        <li key={entry.id}>
+                          {formatCents(entry.amountCents)} refunded {formatDateTime(entry.createdAt)}:{' '}
+                          {entry.reason}
+                        </li>
+                      ))}
+                    </ul>
+                  ) : null}
+                  {refundable && can('billing.refunds.create') ? (
+                    <RefundForm payment={record} onSubmit={(input) => refund.mutateAsync(input)} />
+                  ) : null}
+                </>
+              )}
+            </QueryView>
           )}
         </section>
 
         <section className="panel" aria-labelledby="notifications-heading">
           <h2 id="notifications-heading">Notifications</h2>
-          {notifications.isPending ? (
-            <Loading label="Loading notifications…" />
-          ) : notifications.isError ? (
-            <ErrorState error={notifications.error} retry={() => void notifications.refetch()} />
-          ) : messages.length === 0 ? (
-            <Empty>No message about this order yet.</Empty>
-          ) : (
-            <ul style={{ paddingLeft: '1.1rem', margin: 0 }}>
-              {messages.map((message) => (
-                <li key={message.id}>
-                  <strong>{message.subject}</strong> to {message.recipient} — {message.state}
-                  {message.attempts > 1 ? ` after ${message.attempts} attempts` : ''}
-                  {message.lastError ? ` (last error: ${message.lastError})` : ''}
-                  <div className="muted">{formatDateTime(message.createdAt)}</div>
-                </li>
-              ))}
-            </ul>
-          )}
+          <QueryView
+            query={notifications}
+            loadingLabel="Loading notifications…"
+            isEmpty={() => messages.length === 0}
+            empty="No message about this order yet."
+          >
+            {() => (
+              <ul style={{ paddingLeft: '1.1rem', margin: 0 }}>
+                {messages.map((message) => (
+                  <li key={message.id}>
+                    <strong>{message.subject}</strong> to {message.recipient} — {message.state}
+                    {message.attempts > 1 ? ` after ${message.attempts} attempts` : ''}
+                    {message.lastError ? ` (last error: ${message.lastError})` : ''}
+                    <div className="muted">{formatDateTime(message.createdAt)}</div>
+                  </li>
+                ))}
+              </ul>
+            )}
+          </QueryView>
         </section>
       </div>
     </>

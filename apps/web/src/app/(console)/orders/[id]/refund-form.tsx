@@ -3,7 +3,7 @@
 import type { RouterOutputs } from '@bindery/client';
 import { type FormEvent, useState } from 'react';
 import { ConfirmButton, FormError, TextField } from '@/components/ui';
-import { type FieldErrors, serverFieldErrors } from '@/lib/form-errors';
+import { useFormSubmit } from '@/components/use-form-submit';
 import { formatCents } from '@/lib/format';
 
 type Payment = RouterOutputs['billing']['payments']['byOrder'];
@@ -23,7 +23,7 @@ export function RefundForm({
   const remaining = payment.amountCents - payment.refundedCents;
   const [amount, setAmount] = useState((remaining / 100).toFixed(2));
   const [reason, setReason] = useState('');
-  const [errors, setErrors] = useState<FieldErrors>({});
+  const { errors, setErrors, send } = useFormSubmit();
 
   function draft() {
     const trimmed = amount.trim();
@@ -70,13 +70,10 @@ export function RefundForm({
               setErrors({ amountCents: 'must be an amount such as 12.99' });
               return;
             }
-            setErrors({});
-            try {
+            await send(async () => {
               await onSubmit(input);
               setReason('');
-            } catch (error) {
-              setErrors(serverFieldErrors(error));
-            }
+            });
           }}
         />
       </div>
