@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { optionalUrl, parseEnv, port, STRATEGIES, type StrategyName } from '@bindery/runtime';
+import { optionalUrl, parseEnv, port, STRATEGIES, type StrategyName, TRPC_ADAPTERS } from '@bindery/runtime';
 import { z } from 'zod';
 
 /** One URL or several, comma-separated. */
@@ -147,6 +147,11 @@ export const serviceEnv = {
    * so that every caller has seen it go, in milliseconds.
    */
   SHUTDOWN_DRAIN_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
+  /**
+   * Which adapter serves each service's tRPC endpoint: `lean` (Bindery's, straight from Node's
+   * request and response) or `stock` (tRPC's own node-http adapter). Clients cannot tell them apart.
+   */
+  TRPC_ADAPTER: z.enum(TRPC_ADAPTERS).default('lean'),
 };
 
 export type ServiceConfig = ReturnType<typeof loadServiceConfig>;

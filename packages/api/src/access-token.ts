@@ -33,7 +33,14 @@ export async function createAccessTokenSigner(privateKeyPem: string) {
 /** Returns a verifier that resolves the claims of a valid token, or null for any invalid one. */
 export async function createAccessTokenVerifier(publicKeyPem: string) {
   const key = await importSPKI(publicKeyPem, 'EdDSA');
+  // A client sends the same token with every call until it expires: verify its signature once.
+  const verified = new Map<string, AccessTokenClaims>();
   return async (token: string): Promise<AccessTokenClaims | null> => {
+    const known = verified.get(token);
+    if (known) {
+      if (known.expiresAt.getTime() > Date.now()) return known;
+      verified.delete(token);
+    }
     try {
       const { payload } = await jwtVerify(token, key, {
         issuer: ISSUER,
@@ -44,9 +51,16 @@ export async function createAccessTokenVerifier(publicKeyPem: string) {
       const roles = Array.isArray(payload.roles)
         ? payload.roles.filter((role): role is Role => ROLES.includes(role))
         : [];
-      return { userId: payload.sub, roles, expiresAt: new Date(payload.exp * 1000) };
+      const claims = { userId: payload.sub, roles, expiresAt: new Date(payload.exp * 1000) };
+      // Oldest first out, so that a flood of distinct tokens cannot grow it without bound.
+      if (verified.size >= MAX_VERIFIED_TOKENS) verified.delete(verified.keys().next().value!);
+      verified.set(token, claims);
+      return claims;
     } catch {
       return null;
     }
   };
 }
+
+/** Access tokens whose signature the verifier remembers. */
+const MAX_VERIFIED_TOKENS = 10_000;

@@ -14,6 +14,28 @@ export interface InternalTokenClaims {
 const ALGORITHM = 'HS256';
 const ISSUER_PREFIX = 'bindery:';
 
+/**
+ * The HMAC key of each secret, imported once: jose would import a raw secret again for every token
+ * it signs or verifies, which costs more than the signature itself.
+ */
+type HmacKey = Awaited<ReturnType<typeof crypto.subtle.importKey>>;
+const hmacKeys = new WeakMap<Uint8Array, Promise<HmacKey>>();
+
+function hmacKey(secret: Uint8Array): Promise<HmacKey> {
+  let key = hmacKeys.get(secret);
+  if (!key) {
+    key = crypto.subtle.importKey(
+      'raw',
+      secret as Uint8Array<ArrayBuffer>,
+      { name: 'HMAC', hash: 'SHA-256' },
+      false,
+      ['sign', 'verify'],
+    );
+    hmacKeys.set(secret, key);
+  }
+  return key;
+}
+
 /** @defaultValue 30 seconds */
 export const INTERNAL_TOKEN_TTL_SECONDS = 30;
 
@@ -36,7 +58,7 @@ export async function mintInternalToken(
     .setSubject(caller.user?.id ?? '')
     .setIssuedAt()
     .setExpirationTime(`${options.ttlSeconds ?? INTERNAL_TOKEN_TTL_SECONDS}s`)
-    .sign(secret);
+    .sign(await hmacKey(secret));
 }
 
 export class InternalTokenError extends Error {
@@ -50,7 +72,7 @@ export async function verifyInternalToken(
   audience: ServiceName,
 ): Promise<InternalTokenClaims> {
   try {
-    const { payload } = await jwtVerify(token, secret, {
+    const { payload } = await jwtVerify(token, await hmacKey(secret), {
       algorithms: [ALGORITHM],
       audience: ISSUER_PREFIX + audience,
     });

@@ -24,3 +24,10 @@ export {
   startService,
 } from './service-host';
 export { type SpanExporter, startTelemetry, type Telemetry, type TelemetryOptions } from './telemetry';
+export {
+  leanTrpcNodeHandler,
+  stockTrpcNodeHandler,
+  TRPC_ADAPTERS,
+  type TrpcAdapterName,
+  type TrpcNodeHandlerOptions,
+} from './trpc-node-adapter';

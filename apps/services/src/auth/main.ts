@@ -36,6 +36,7 @@ export async function startAuth(config: ServiceConfig, keys: Keys): Promise<Runn
       accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
     }),
     internalTokenSecret: keys.internalTokenSecret,
+    trpcAdapter: config.TRPC_ADAPTER,
     host: config.HOST,
     port: config.AUTH_PORT,
     registration: registrationOptions(config, discovery),

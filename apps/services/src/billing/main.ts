@@ -28,6 +28,7 @@ export async function startBilling(config: ServiceConfig, keys: Keys): Promise<R
     log,
     router: createBillingRouter({ db: database.db, provider }),
     internalTokenSecret: keys.internalTokenSecret,
+    trpcAdapter: config.TRPC_ADAPTER,
     host: config.HOST,
     port: config.BILLING_PORT,
     registration: registrationOptions(config, discovery),

@@ -17,8 +17,26 @@ export async function createBook(db: CatalogDb, input: z.output<typeof createBoo
   return toBook(row!);
 }
 
-export async function getBook(db: CatalogDb, id: string): Promise<Book> {
-  const [row] = await db.select().from(catalog.books).where(eq(catalog.books.id, id));
+/**
+ * The catalog's hot by-key reads, built once at start and prepared: a call runs the SQL text drizzle
+ * built then, with no query building per request (and postgres.js keeps the statement prepared
+ * on each connection).
+ */
+export function prepareBookQueries(db: CatalogDb) {
+  const { books } = catalog;
+  return {
+    byId: db
+      .select()
+      .from(books)
+      .where(eq(books.id, sql.placeholder('id')))
+      .prepare('catalog_book_by_id'),
+  };
+}
+
+export type BookQueries = ReturnType<typeof prepareBookQueries>;
+
+export async function getBook(queries: BookQueries, id: string): Promise<Book> {
+  const [row] = await queries.byId.execute({ id });
   if (!row) throw notFound(`Book ${id}`);
   return toBook(row);
 }

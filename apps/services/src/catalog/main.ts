@@ -28,6 +28,7 @@ export async function startCatalog(config: ServiceConfig, keys: Keys): Promise<R
     log,
     router: createCatalogRouter({ db: database.db, imports }),
     internalTokenSecret: keys.internalTokenSecret,
+    trpcAdapter: config.TRPC_ADAPTER,
     host: config.HOST,
     port: config.CATALOG_PORT,
     registration: registrationOptions(config, discovery),

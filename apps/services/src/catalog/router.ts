@@ -1,7 +1,16 @@
 import { roleProcedure, router, STAFF_ROLES, serviceProcedure } from '@bindery/api';
 import type { catalog, Database } from '@bindery/db';
 import type { Queue } from 'bullmq';
-import { adjustStock, createBook, deleteBook, getBook, listBooks, updateBook } from './books';
+import {
+  adjustStock,
+  type BookQueries,
+  createBook,
+  deleteBook,
+  getBook,
+  listBooks,
+  prepareBookQueries,
+  updateBook,
+} from './books';
 import { type BookImportJobData, bookImportStatus, enqueueBookImport, IMPORT_MAX_BODY_BYTES } from './import';
 import {
   adjustStockInput,
@@ -24,11 +33,15 @@ export function createCatalogRouter(deps: {
   imports: Queue<BookImportJobData>;
 }) {
   const { db, imports } = deps;
+  // Prepared on first use: a router built only to read its procedures (tests, the client's types)
+  // has no database.
+  let queries: BookQueries | undefined;
+  const prepared = () => (queries ??= prepareBookQueries(db));
   return router({
     catalog: router({
       books: router({
         create: writer.input(createBookInput).mutation(({ input }) => createBook(db, input)),
-        byId: reader.input(bookIdInput).query(({ input }) => getBook(db, input.id)),
+        byId: reader.input(bookIdInput).query(({ input }) => getBook(prepared(), input.id)),
         list: reader.input(listBooksInput).query(({ input }) => listBooks(db, input)),
         update: writer.input(updateBookInput).mutation(({ input }) => updateBook(db, input)),
         delete: writer.input(bookIdInput).mutation(({ input }) => deleteBook(db, input.id)),

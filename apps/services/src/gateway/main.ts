@@ -111,6 +111,7 @@ export async function startGateway(config: ServiceConfig, keys: Keys): Promise<R
     readiness: { redis: () => queues.ping() },
     onClose: async () => {
       await queues.close();
+      await Promise.all([...upstreams.values()].map((upstream) => upstream.close?.()));
       await discovery.close();
     },
   });

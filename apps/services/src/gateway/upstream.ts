@@ -19,6 +19,7 @@ import { SpanStatusCode, trace } from '@opentelemetry/api';
 import type { AnyTRPCRouter } from '@trpc/server';
 import { resolveResponse } from '@trpc/server/http';
 import { Counter, Histogram } from 'prom-client';
+import { Agent } from 'undici';
 import type { ProcedureDirectory } from './procedure-directory';
 
 /** A batch of calls for one namespace, with who is calling. */
@@ -32,9 +33,31 @@ export interface UpstreamRequest {
   deadline?: number | undefined;
 }
 
+/**
+ * A whole client request for one service, forwarded as it came: its URL path and query (`/trpc/…`)
+ * and body, with `calls` parsed from them for the gateway's own rules.
+ */
+export interface WholeRequest extends UpstreamRequest {
+  pathAndQuery: string;
+  body: Buffer | undefined;
+}
+
+/** A service's reply to a whole request, relayed as it came: every call in it succeeded. */
+export interface RelayedReply {
+  status: 200;
+  body: Buffer;
+}
+
 /** Where the gateway sends a namespace's calls: a service over HTTP, or its own `system` router. */
 export interface Upstream {
   send(request: UpstreamRequest): Promise<TrpcReplyItem[]>;
+  /**
+   * Sends a request whose calls all go to this upstream without re-encoding it, and relays a reply
+   * where every call succeeded without decoding it; any other reply comes back as items.
+   */
+  forward?(request: WholeRequest): Promise<RelayedReply | TrpcReplyItem[]>;
+  /** Closes the connections it keeps. */
+  close?(): Promise<void>;
 }
 
 /**
@@ -56,8 +79,17 @@ const upstreamDuration = new Histogram({
 
 interface InstanceReply {
   status: number;
-  reply: unknown;
+  body: Buffer;
   notProcessed: boolean;
+}
+
+/**
+ * Connections to every instance, kept alive between calls: undici keeps a pool per origin (an
+ * instance's base URL), and its `request` skips the Fetch objects (`Request`, `Headers`, web
+ * streams) that `fetch` builds for every call.
+ */
+function createDispatcher(): Agent {
+  return new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 60_000, pipelining: 1 });
 }
 
 /**
@@ -75,86 +107,119 @@ export function httpUpstream(options: {
   internalTokenSecret: Uint8Array;
 }): Upstream {
   const { service, pool } = options;
+  const dispatcher = createDispatcher();
+
+  /** Sends one request through the balanced pool: the service's reply, or an item per call when none came. */
+  const exchange = async (
+    request: UpstreamRequest,
+    pathAndQuery: string,
+    body: string | Buffer | undefined,
+  ): Promise<InstanceReply | TrpcReplyItem[]> => {
+    const token = await mintInternalToken(options.internalTokenSecret, {
+      audience: service,
+      caller: request.caller,
+      requestId: request.requestId,
+    });
+    const rules = request.calls.map((call) => options.procedures.get(call.path));
+    const timeoutMs = remainingMs(
+      request.deadline,
+      Math.max(...rules.map((rule) => rule?.timeoutMs ?? DEFAULT_TIMEOUT_MS)),
+    );
+    if (timeoutMs <= 0) {
+      return request.calls.map((call) =>
+        errorItem('TIMEOUT', 'The caller stopped waiting before this call could start', call.path),
+      );
+    }
+    const deadline = Date.now() + timeoutMs;
+    try {
+      return await pool.call<InstanceReply>(
+        async (endpoint, signal) => {
+          const stopTimer = upstreamDuration.startTimer({ service, service_instance: endpoint.url });
+          let outcome = 'unreachable';
+          try {
+            const response = await dispatcher.request({
+              origin: endpoint.url,
+              path: pathAndQuery,
+              method: request.method,
+              headers: {
+                authorization: `Bearer ${token}`,
+                'content-type': 'application/json',
+                'x-request-id': request.requestId,
+                [DEADLINE_HEADER]: String(Math.max(0, deadline - Date.now())),
+                ...traceHeaders(request.traceparent),
+              },
+              body: body ?? null,
+              signal,
+            });
+            const reply = Buffer.from(await response.body.arrayBuffer());
+            outcome = response.statusCode >= 500 ? `${response.statusCode}` : 'ok';
+            return {
+              status: response.statusCode,
+              body: reply,
+              notProcessed: response.headers[NOT_PROCESSED_HEADER] !== undefined,
+            };
+          } catch (error) {
+            if (signal.aborted) outcome = 'timeout';
+            throw error;
+          } finally {
+            upstreamRequests.inc({ service, service_instance: endpoint.url, outcome });
+            stopTimer({ outcome });
+          }
+        },
+        {
+          // tRPC serves only queries over GET, whatever the gateway knows of the procedures.
+          safe:
+            request.method === 'GET' ||
+            request.calls.every((call, index) => isSafeToRetry(call, rules[index])),
+          timeoutMs,
+          isFailure: (answer) => answer.status >= 500,
+          wasNotProcessed: (answer) => answer.notProcessed,
+        },
+      );
+    } catch (error) {
+      if (!(error instanceof ServiceUnavailableError)) throw error;
+      const code =
+        error.reason === 'timeout'
+          ? 'GATEWAY_TIMEOUT'
+          : error.reason === 'overloaded'
+            ? 'TOO_MANY_REQUESTS'
+            : 'SERVICE_UNAVAILABLE';
+      return request.calls.map((call) => errorItem(code, error.message, call.path));
+    }
+  };
+
+  /** The reply as one item per call. */
+  const itemsOf = (request: UpstreamRequest, answer: InstanceReply): TrpcReplyItem[] => {
+    let reply: unknown;
+    try {
+      reply = JSON.parse(answer.body.toString('utf8'));
+    } catch {
+      reply = undefined;
+    }
+    if (Array.isArray(reply) && reply.length === request.calls.length) return reply as TrpcReplyItem[];
+    // A service answers a whole batch with one error when it refuses the request itself, and a
+    // call forwarded without `?batch=1` with one item.
+    if (reply && typeof reply === 'object' && ('error' in reply || 'result' in reply))
+      return request.calls.map(() => reply as TrpcReplyItem);
+    return request.calls.map((call) =>
+      errorItem('BAD_GATEWAY', `${service} gave an unreadable reply`, call.path),
+    );
+  };
+
   return inUpstreamSpan(service, {
     async send(request) {
       const { pathAndQuery, body } = encodeBatch(request.method, request.calls);
-      const token = await mintInternalToken(options.internalTokenSecret, {
-        audience: service,
-        caller: request.caller,
-        requestId: request.requestId,
-      });
-      const rules = request.calls.map((call) => options.procedures.get(call.path));
-      const timeoutMs = remainingMs(
-        request.deadline,
-        Math.max(...rules.map((rule) => rule?.timeoutMs ?? DEFAULT_TIMEOUT_MS)),
-      );
-      if (timeoutMs <= 0) {
-        return request.calls.map((call) =>
-          errorItem('TIMEOUT', 'The caller stopped waiting before this call could start', call.path),
-        );
-      }
-      const deadline = Date.now() + timeoutMs;
-      try {
-        const { reply } = await pool.call<InstanceReply>(
-          async (endpoint, signal) => {
-            const stopTimer = upstreamDuration.startTimer({ service, service_instance: endpoint.url });
-            let outcome = 'unreachable';
-            try {
-              const response = await fetch(endpoint.url + pathAndQuery, {
-                method: request.method,
-                headers: {
-                  authorization: `Bearer ${token}`,
-                  'content-type': 'application/json',
-                  'x-request-id': request.requestId,
-                  [DEADLINE_HEADER]: String(Math.max(0, deadline - Date.now())),
-                  ...traceHeaders(request.traceparent),
-                },
-                ...(body === undefined ? {} : { body }),
-                signal,
-              });
-              const reply = (await response.json().catch(() => undefined)) as unknown;
-              outcome = response.status >= 500 ? `${response.status}` : 'ok';
-              return {
-                status: response.status,
-                reply,
-                notProcessed: response.headers.has(NOT_PROCESSED_HEADER),
-              };
-            } catch (error) {
-              if (signal.aborted) outcome = 'timeout';
-              throw error;
-            } finally {
-              upstreamRequests.inc({ service, service_instance: endpoint.url, outcome });
-              stopTimer({ outcome });
-            }
-          },
-          {
-            // tRPC serves only queries over GET, whatever the gateway knows of the procedures.
-            safe:
-              request.method === 'GET' ||
-              request.calls.every((call, index) => isSafeToRetry(call, rules[index])),
-            timeoutMs,
-            isFailure: (answer) => answer.status >= 500,
-            wasNotProcessed: (answer) => answer.notProcessed,
-          },
-        );
-        if (Array.isArray(reply) && reply.length === request.calls.length) return reply as TrpcReplyItem[];
-        // A service answers a whole batch with one error when it refuses the request itself.
-        if (reply && typeof reply === 'object' && 'error' in reply)
-          return request.calls.map(() => reply as TrpcReplyItem);
-        return request.calls.map((call) =>
-          errorItem('BAD_GATEWAY', `${service} gave an unreadable reply`, call.path),
-        );
-      } catch (error) {
-        if (!(error instanceof ServiceUnavailableError)) throw error;
-        const code =
-          error.reason === 'timeout'
-            ? 'GATEWAY_TIMEOUT'
-            : error.reason === 'overloaded'
-              ? 'TOO_MANY_REQUESTS'
-              : 'SERVICE_UNAVAILABLE';
-        return request.calls.map((call) => errorItem(code, error.message, call.path));
-      }
+      const answer = await exchange(request, pathAndQuery, body);
+      return Array.isArray(answer) ? answer : itemsOf(request, answer);
     },
+    async forward(request) {
+      const answer = await exchange(request, request.pathAndQuery, request.body);
+      if (Array.isArray(answer)) return answer;
+      // 200 only when every call succeeded: nothing in it for the gateway to read or change.
+      if (answer.status === 200) return { status: 200, body: answer.body };
+      return itemsOf(request, answer);
+    },
+    close: () => dispatcher.close(),
   });
 }
 
@@ -176,29 +241,34 @@ const tracer = trace.getTracer('@bindery/services');
  * Sends each batch in an `upstream <service>` span, the parent of the instrumented `fetch`'s client
  * span and so of the service's own spans. A no-op without an OpenTelemetry SDK.
  */
-function inUpstreamSpan(service: ServiceName, upstream: Upstream): Upstream {
-  return {
-    send: (request) =>
-      tracer.startActiveSpan(
-        `upstream ${service}`,
-        {
-          attributes: {
-            'bindery.service': service,
-            'bindery.procedures': request.calls.map((call) => call.path),
-          },
+function inUpstreamSpan(service: ServiceName, upstream: Required<Upstream>): Upstream {
+  const inSpan = <T>(request: UpstreamRequest, send: () => Promise<T>, failed: (reply: T) => boolean) =>
+    tracer.startActiveSpan(
+      `upstream ${service}`,
+      {
+        attributes: {
+          'bindery.service': service,
+          'bindery.procedures': request.calls.map((call) => call.path),
         },
-        async (span) => {
-          try {
-            const replies = await upstream.send(request);
-            if (replies.some((item) => 'error' in item && item.error.data.httpStatus >= 500)) {
-              span.setStatus({ code: SpanStatusCode.ERROR, message: `${service} failed a call` });
-            }
-            return replies;
-          } finally {
-            span.end();
+      },
+      async (span) => {
+        try {
+          const reply = await send();
+          if (failed(reply)) {
+            span.setStatus({ code: SpanStatusCode.ERROR, message: `${service} failed a call` });
           }
-        },
-      ),
+          return reply;
+        } finally {
+          span.end();
+        }
+      },
+    );
+  const anyFailed = (replies: RelayedReply | TrpcReplyItem[]) =>
+    Array.isArray(replies) && replies.some((item) => 'error' in item && item.error.data.httpStatus >= 500);
+  return {
+    send: (request) => inSpan(request, () => upstream.send(request), anyFailed),
+    forward: (request) => inSpan(request, () => upstream.forward(request), anyFailed),
+    close: () => upstream.close(),
   };
 }
 

@@ -14,6 +14,7 @@ export async function startNotifications(config: ServiceConfig, keys: Keys): Pro
     log,
     router: createNotificationsRouter({ db: database.db }),
     internalTokenSecret: keys.internalTokenSecret,
+    trpcAdapter: config.TRPC_ADAPTER,
     host: config.HOST,
     port: config.NOTIFICATIONS_PORT,
     registration: registrationOptions(config, discovery),

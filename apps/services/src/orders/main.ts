@@ -22,6 +22,7 @@ export async function startOrders(config: ServiceConfig, keys: Keys): Promise<Ru
       orderTimeoutMs: config.ORDER_TIMEOUT_MS,
     }),
     internalTokenSecret: keys.internalTokenSecret,
+    trpcAdapter: config.TRPC_ADAPTER,
     host: config.HOST,
     port: config.ORDERS_PORT,
     registration: registrationOptions(config, discovery),

@@ -38,13 +38,29 @@ export async function insertUser(
   return user;
 }
 
-export async function findUserById(db: UsersDb, id: string): Promise<User | null> {
-  const [row] = await db.select().from(users.users).where(eq(users.users.id, id));
+/**
+ * The by-key read of users (every order asks for its customer), built once at start and prepared:
+ * no query building per request.
+ */
+export function prepareUserQueries(db: UsersDb) {
+  return {
+    byId: db
+      .select()
+      .from(users.users)
+      .where(eq(users.users.id, sql.placeholder('id')))
+      .prepare('users_user_by_id'),
+  };
+}
+
+export type UserQueries = ReturnType<typeof prepareUserQueries>;
+
+export async function findUserById(queries: UserQueries, id: string): Promise<User | null> {
+  const [row] = await queries.byId.execute({ id });
   return row ? toUser(row) : null;
 }
 
-export async function getUser(db: UsersDb, id: string): Promise<User> {
-  const user = await findUserById(db, id);
+export async function getUser(queries: UserQueries, id: string): Promise<User> {
+  const user = await findUserById(queries, id);
   if (!user) throw notFound(`User ${id}`);
   return user;
 }

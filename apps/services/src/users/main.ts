@@ -22,6 +22,7 @@ export async function startUsers(config: ServiceConfig, keys: Keys): Promise<Run
       }),
     }),
     internalTokenSecret: keys.internalTokenSecret,
+    trpcAdapter: config.TRPC_ADAPTER,
     host: config.HOST,
     port: config.USERS_PORT,
     registration: registrationOptions(config, discovery),

@@ -3,7 +3,16 @@ import type { TRPCClient } from '@trpc/client';
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import type { AuthRouter } from '../auth/router';
-import { findUserByEmail, getUser, insertUser, listUsers, type UsersDb, updateUser } from './accounts';
+import {
+  findUserByEmail,
+  getUser,
+  insertUser,
+  listUsers,
+  prepareUserQueries,
+  type UserQueries,
+  type UsersDb,
+  updateUser,
+} from './accounts';
 import { createUserInput, email, listUsersInput, type User, updateUserInput, userIdInput } from './schemas';
 
 export interface UsersDeps {
@@ -16,6 +25,10 @@ const staff = roleProcedure(...STAFF_ROLES);
 const anyUser = roleProcedure(...STAFF_ROLES, 'customer');
 
 export function createUsersRouter({ db, auth }: UsersDeps) {
+  // Prepared on first use: a router built only to read its procedures (tests, the client's types)
+  // has no database.
+  let queries: UserQueries | undefined;
+  const prepared = () => (queries ??= prepareUserQueries(db));
   return router({
     users: router({
       create: admin.input(createUserInput).mutation(async ({ input, ctx }): Promise<User> => {
@@ -39,7 +52,7 @@ export function createUsersRouter({ db, auth }: UsersDeps) {
         if (!isStaff && ctx.user.id !== input.id) {
           throw new TRPCError({ code: 'FORBIDDEN', message: 'Customers may read only their own profile' });
         }
-        return getUser(db, input.id);
+        return getUser(prepared(), input.id);
       }),
       list: staff.input(listUsersInput).query(({ input }) => listUsers(db, input)),
       update: admin.input(updateUserInput).mutation(({ input }) => updateUser(db, input)),
@@ -62,7 +75,7 @@ export function createUsersRouter({ db, auth }: UsersDeps) {
           .query(({ input }) => findUserByEmail(db, input.email)),
         byId: serviceProcedure('auth', 'orders', 'notifications')
           .input(userIdInput)
-          .query(({ input }) => getUser(db, input.id)),
+          .query(({ input }) => getUser(prepared(), input.id)),
       }),
     }),
   });

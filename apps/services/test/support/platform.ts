@@ -91,6 +91,8 @@ export async function startTestPlatform(
     PAYMENT_SANDBOX_LATENCY_MS: '5',
     // Test platforms stop often: a short goodbye is enough for callers in one process.
     SHUTDOWN_DRAIN_DELAY_MS: '50',
+    // CI runs the integration files once more with tRPC's stock adapter (see vitest.config.ts).
+    ...(process.env.TRPC_ADAPTER ? { TRPC_ADAPTER: process.env.TRPC_ADAPTER } : {}),
     ...env,
   });
   const keys = await loadKeys({ dataDir, env: {} });

@@ -1,0 +1,594 @@
+/**
+ * The HTTP path of a call, against raw Node baselines measured in the same run (issue 9):
+ *
+ * - a trivial query through the lean tRPC adapter, and through tRPC's stock adapter, against raw
+ *   `node:http` returning the same JSON;
+ * - `catalog.books.byId` in the real catalog process (internal token check, metrics, logging,
+ *   prepared statement) with each adapter, against raw `node:http` + postgres.js selecting by key;
+ * - the same read through the gateway against the catalog alone: throughput, and the latency the
+ *   gateway adds at a fixed 1,000 req/s (p50/p99);
+ * - the resident memory (RSS) of every server process under load.
+ *
+ * Every server is a process of its own. Throughput comes from wrk (Debian's package) when it is on
+ * PATH, else from autocannon; the output says which. Each throughput figure is the median of
+ * `--rounds` rounds that take every figure in turn, so a change in the machine's load hits all of
+ * them alike. Run with `node scripts/pnpm.mjs bench:http-path` (`-- --quick` for a smoke run).
+ * See README.md.
+ */
+
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { Agent, createServer, request as httpRequest } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { cpus, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { startTestPlatform } from '../apps/services/test/support/platform';
+import {
+  buildWorkerBundle,
+  type ServiceProcessHandle,
+  spawnServiceProcess,
+} from '../apps/services/test/support/worker-process';
+import { type Caller, mintInternalToken, publicProcedure, router } from '../packages/api/src/index';
+import { createLogger, startService, type TrpcAdapterName } from '../packages/runtime/src/index';
+
+process.env.LOG_LEVEL ??= 'warn';
+
+/** postgres.js, a dependency of the services (not of the repository's root). */
+const postgres = createRequire(new URL('../apps/services/package.json', import.meta.url))('postgres') as (
+  url: string,
+  options: { max: number },
+) => (strings: TemplateStringsArray, ...values: unknown[]) => Promise<Record<string, unknown>[]>;
+
+const { values } = parseArgs({
+  args: process.argv.slice(2).filter((argument) => argument !== '--'),
+  options: {
+    seconds: { type: 'string', default: '4' },
+    rounds: { type: 'string', default: '3' },
+    connections: { type: 'string', default: '50' },
+    rate: { type: 'string', default: '1000' },
+    quick: { type: 'boolean', default: false },
+    serve: { type: 'string' },
+  },
+});
+const quick = values.quick;
+const seconds = quick ? 1 : Number(values.seconds);
+const rounds = quick ? 1 : Number(values.rounds);
+const connections = Number(values.connections);
+const fixedRate = Number(values.rate);
+const TRIVIAL_REPLY = '{"result":{"data":"pong"}}';
+
+// ---------------------------------------------------------------------------------------------
+// The servers, each started as `node <this file> --serve <mode>` with this process's loader flags.
+
+async function serve(mode: string): Promise<void> {
+  let port: number;
+  if (mode === 'raw') {
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': TRIVIAL_REPLY.length });
+      res.end(TRIVIAL_REPLY);
+    });
+    port = await listen(server);
+  } else if (mode === 'raw-db') {
+    // The by-key read as plainly as Node does it: parse the input, one select, the same JSON reply.
+    const sql = postgres(process.env.DATABASE_URL!, { max: Number(process.env.DATABASE_POOL_SIZE ?? 10) });
+    const server = createServer((req, res) => {
+      const input = new URLSearchParams((req.url ?? '').split('?')[1] ?? '').get('input') ?? '{}';
+      const { id } = JSON.parse(input) as { id: string };
+      sql`select * from catalog.books where id = ${id}`.then(
+        ([row]) => {
+          const book = row && {
+            id: row.id,
+            title: row.title,
+            author: row.author,
+            isbn: row.isbn,
+            priceCents: row.price_cents,
+            stock: row.stock,
+            createdAt: (row.created_at as Date).toISOString(),
+            updatedAt: (row.updated_at as Date).toISOString(),
+          };
+          const body = JSON.stringify({ result: { data: book } });
+          res.writeHead(200, {
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+          });
+          res.end(body);
+        },
+        () => {
+          res.writeHead(500).end();
+        },
+      );
+    });
+    port = await listen(server);
+  } else {
+    const adapter = mode.replace('trpc-', '') as TrpcAdapterName;
+    const running = await startService({
+      name: 'catalog',
+      log: createLogger({ service: 'bench', instance: mode }),
+      router: router({ bench: router({ ping: publicProcedure.query(() => 'pong') }) }),
+      internalTokenSecret: Buffer.from(process.env.BENCH_SECRET!, 'base64'),
+      trpcAdapter: adapter,
+    });
+    port = running.port;
+  }
+  process.send?.({ port });
+}
+
+function listen(server: ReturnType<typeof createServer>): Promise<number> {
+  server.keepAliveTimeout = 65_000;
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)),
+  );
+}
+
+interface Server {
+  name: string;
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+async function startServer(mode: string, name: string, env: Record<string, string>): Promise<Server> {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...process.execArgv, fileURLToPath(import.meta.url), '--serve', mode],
+    { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...env } },
+  );
+  const { port } = await new Promise<{ port: number }>((resolve, reject) => {
+    child.once('message', (message) => resolve(message as { port: number }));
+    child.once('exit', (code) => reject(new Error(`${name} exited (${code}) before it listened`)));
+  });
+  return {
+    name,
+    url: `http://127.0.0.1:${port}`,
+    pid: child.pid!,
+    stop: async () => {
+      child.kill('SIGKILL');
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Load.
+
+const wrkAvailable = (() => {
+  try {
+    execFileSync('wrk', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch (error) {
+    // wrk prints its version and exits 1.
+    return (error as { status?: number }).status === 1;
+  }
+})();
+const loadGenerator = wrkAvailable ? 'wrk' : 'autocannon';
+
+interface Throughput {
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+}
+
+function wrkMs(text: string | undefined): number {
+  const match = /([\d.]+)(us|ms|s)/.exec(text ?? '');
+  if (!match) return Number.NaN;
+  const value = Number(match[1]);
+  return match[2] === 'us' ? value / 1000 : match[2] === 's' ? value * 1000 : value;
+}
+
+async function load(
+  url: string,
+  headers: Record<string, string>,
+  durationSeconds: number,
+): Promise<Throughput> {
+  if (wrkAvailable) {
+    const args = ['-t1', `-c${connections}`, `-d${durationSeconds}s`, '--latency'];
+    for (const [name, value] of Object.entries(headers)) args.push('-H', `${name}: ${value}`);
+    const output = await new Promise<string>((resolve, reject) => {
+      const child = spawn('wrk', [...args, url]);
+      let text = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        text += chunk.toString();
+      });
+      child.on('error', reject);
+      child.on('exit', () => resolve(text));
+    });
+    const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(output)?.[1] ?? 0);
+    const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(output);
+    return {
+      requestsPerSecond: Math.round(Number(/Requests\/sec:\s+([\d.]+)/.exec(output)?.[1] ?? 0)),
+      p50Ms: wrkMs(/^\s+50%\s+(\S+)/m.exec(output)?.[1]),
+      p99Ms: wrkMs(/^\s+99%\s+(\S+)/m.exec(output)?.[1]),
+      errors:
+        non2xx + (socketErrors ? socketErrors.slice(1).reduce((sum, count) => sum + Number(count), 0) : 0),
+    };
+  }
+  const result = await autocannon({ url, headers, connections, duration: durationSeconds });
+  return {
+    requestsPerSecond: Math.round(result.requests.average),
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    errors: result.errors + result.non2xx,
+  };
+}
+
+/**
+ * An open-loop load at a fixed rate (wrk cannot hold one): requests start on schedule whether or not
+ * earlier ones have answered, over keep-alive connections; latency runs from the scheduled start.
+ */
+async function fixedRateLatency(
+  url: string,
+  headers: Record<string, string>,
+  requestsPerSecond: number,
+  durationSeconds: number,
+): Promise<{ p50Ms: number; p99Ms: number; errors: number; sent: number }> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  const latencies: number[] = [];
+  let errors = 0;
+  const target = new URL(url);
+  const started = performance.now();
+  const total = requestsPerSecond * durationSeconds;
+  let sent = 0;
+  const pending = new Set<Promise<void>>();
+  const fire = (scheduledAt: number) => {
+    const done = new Promise<void>((resolve) => {
+      const req = httpRequest(
+        { host: target.hostname, port: target.port, path: target.pathname + target.search, headers, agent },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            if (res.statusCode === 200) latencies.push(performance.now() - scheduledAt);
+            else errors++;
+            resolve();
+          });
+        },
+      );
+      req.on('error', () => {
+        errors++;
+        resolve();
+      });
+      req.end();
+    });
+    pending.add(done);
+    void done.then(() => pending.delete(done));
+  };
+  while (sent < total) {
+    const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * requestsPerSecond));
+    while (sent < due) {
+      fire(started + (sent / requestsPerSecond) * 1000);
+      sent++;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  await Promise.all(pending);
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  const at = (quantile: number) =>
+    latencies[Math.min(latencies.length - 1, Math.floor(quantile * latencies.length))] ?? Number.NaN;
+  return { p50Ms: at(0.5), p99Ms: at(0.99), errors, sent };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Memory.
+
+const peakRssMb = new Map<string, number>();
+
+/** Samples the resident memory of `servers` until the returned function is called. */
+function sampleRss(servers: { name: string; pid: number }[]): () => void {
+  const sample = () => {
+    for (const server of servers) {
+      try {
+        const status = readFileSync(`/proc/${server.pid}/status`, 'utf8');
+        const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+        peakRssMb.set(server.name, Math.max(peakRssMb.get(server.name) ?? 0, Math.round(kb / 1024)));
+      } catch {
+        // Gone already.
+      }
+    }
+  };
+  sample();
+  const timer = setInterval(sample, 200);
+  return () => {
+    clearInterval(timer);
+    sample();
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface Figure {
+  key: string;
+  label: string;
+  url: string;
+  headers: () => Promise<Record<string, string>>;
+  /** The processes that serve it, whose memory counts under this load. */
+  servers: { name: string; pid: number }[];
+}
+
+const median = (numbers: number[]) => {
+  const sorted = [...numbers].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+
+async function measureRounds(figures: Figure[]): Promise<Map<string, Throughput>> {
+  const runs = new Map<string, Throughput[]>(figures.map((figure) => [figure.key, []]));
+  for (const figure of figures) await load(figure.url, await figure.headers(), 1); // warm-up, not counted
+  for (let round = 1; round <= rounds; round++) {
+    for (const figure of figures) {
+      const stop = sampleRss(figure.servers);
+      const result = await load(figure.url, await figure.headers(), seconds);
+      stop();
+      runs.get(figure.key)!.push(result);
+      console.error(
+        `[bench] round ${round}/${rounds} ${figure.label}: ${result.requestsPerSecond} req/s, p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, errors ${result.errors}`,
+      );
+    }
+  }
+  return new Map(
+    [...runs].map(([key, results]) => [
+      key,
+      {
+        requestsPerSecond: Math.round(median(results.map((result) => result.requestsPerSecond))),
+        p50Ms: median(results.map((result) => result.p50Ms)),
+        p99Ms: median(results.map((result) => result.p99Ms)),
+        errors: results.reduce((sum, result) => sum + result.errors, 0),
+      },
+    ]),
+  );
+}
+
+async function main() {
+  console.error(
+    `[bench] http-path: ${loadGenerator}, ${connections} connections, ${seconds} s × ${rounds} rounds per figure`,
+  );
+  const secret = randomBytes(48);
+  const bundle = await buildWorkerBundle();
+  const platform = await startTestPlatform(
+    { DATABASE_POOL_SIZE: '4', HEALTH_CHECK_INTERVAL_MS: '1000' },
+    { services: ['users', 'auth'], workers: [] },
+  );
+  const servers: Server[] = [];
+  const services: ServiceProcessHandle[] = [];
+  try {
+    const benchEnv = { BENCH_SECRET: secret.toString('base64'), LOG_LEVEL: 'warn' };
+    const raw = await startServer('raw', 'raw node:http', benchEnv);
+    const trivialLean = await startServer('trpc-lean', 'trivial, lean adapter', benchEnv);
+    const trivialStock = await startServer('trpc-stock', 'trivial, stock adapter', benchEnv);
+    const rawDb = await startServer('raw-db', 'raw node:http + postgres.js', {
+      ...benchEnv,
+      DATABASE_URL: platform.databaseUrl,
+      DATABASE_POOL_SIZE: '10',
+    });
+    servers.push(raw, trivialLean, trivialStock, rawDb);
+    const serviceEnv = { LOG_LEVEL: 'warn', DATABASE_POOL_SIZE: '10' };
+    const catalogLean = await spawnServiceProcess(bundle.entry, 'catalog', platform, {
+      ...serviceEnv,
+      INSTANCE_ID: 'catalog-lean',
+      TRPC_ADAPTER: 'lean',
+    });
+    services.push(catalogLean);
+    const catalogStock = await spawnServiceProcess(bundle.entry, 'catalog', platform, {
+      ...serviceEnv,
+      INSTANCE_ID: 'catalog-stock',
+      TRPC_ADAPTER: 'stock',
+    });
+    services.push(catalogStock);
+
+    const admin: Caller = {
+      peer: 'gateway',
+      relayed: true,
+      user: { id: '00000000-0000-4000-8000-00000000b001', roles: ['admin'] },
+      ip: null,
+    };
+    // Internal tokens live 30 s: a fresh one for every measurement.
+    const internal = (key: Uint8Array) => async () => ({
+      authorization: `Bearer ${await mintInternalToken(key, { audience: 'catalog', caller: admin, requestId: 'bench' })}`,
+    });
+    const platformToken = internal(platform.keys.internalTokenSecret);
+    const benchToken = internal(secret);
+    const bookId = await createBook(catalogLean.url, (await platformToken()).authorization);
+    const byId = `/trpc/catalog.books.byId?input=${encodeURIComponent(JSON.stringify({ id: bookId }))}`;
+    const ping = '/trpc/bench.ping';
+    const none = async () => ({});
+
+    const serviceFigures: Figure[] = [
+      { key: 'raw', label: raw.name, url: raw.url + ping, headers: none, servers: [raw] },
+      {
+        key: 'lean',
+        label: 'trivial query, lean adapter',
+        url: trivialLean.url + ping,
+        headers: benchToken,
+        servers: [trivialLean],
+      },
+      {
+        key: 'stock',
+        label: 'trivial query, stock adapter',
+        url: trivialStock.url + ping,
+        headers: benchToken,
+        servers: [trivialStock],
+      },
+      { key: 'rawDb', label: rawDb.name, url: rawDb.url + byId, headers: none, servers: [rawDb] },
+      {
+        key: 'catalogLean',
+        label: 'catalog.books.byId, lean adapter',
+        url: catalogLean.url + byId,
+        headers: platformToken,
+        servers: [{ name: 'catalog (lean)', pid: catalogLean.pid }],
+      },
+      {
+        key: 'catalogStock',
+        label: 'catalog.books.byId, stock adapter',
+        url: catalogStock.url + byId,
+        headers: platformToken,
+        servers: [{ name: 'catalog (stock)', pid: catalogStock.pid }],
+      },
+    ];
+    const service = await measureRounds(serviceFigures);
+
+    // The gateway balances over every registered catalog: leave only the lean one.
+    await catalogStock.stop();
+    const gateway = await spawnServiceProcess(bundle.entry, 'gateway', platform, {
+      ...serviceEnv,
+      INSTANCE_ID: 'gateway-bench',
+    });
+    services.push(gateway);
+    const { accessToken } = await platform.signIn(platform.admin.email, platform.admin.password);
+    const userHeaders = async () => ({ authorization: `Bearer ${accessToken}` });
+    await waitForOneCatalog(gateway.url, accessToken);
+    const gatewayServers = [
+      { name: 'gateway', pid: gateway.pid },
+      { name: 'catalog (lean)', pid: catalogLean.pid },
+    ];
+    const gatewayFigures: Figure[] = [
+      {
+        key: 'direct',
+        label: 'catalog.books.byId, catalog alone',
+        url: catalogLean.url + byId,
+        headers: platformToken,
+        servers: [{ name: 'catalog (lean)', pid: catalogLean.pid }],
+      },
+      {
+        key: 'gateway',
+        label: 'catalog.books.byId through the gateway',
+        url: gateway.url + byId,
+        headers: userHeaders,
+        servers: gatewayServers,
+      },
+    ];
+    const throughGateway = await measureRounds(gatewayFigures);
+
+    const latencySeconds = quick ? 2 : Math.max(5, seconds);
+    const latencies = { direct: [] as number[][], gateway: [] as number[][] };
+    for (let round = 1; round <= rounds; round++) {
+      for (const key of ['direct', 'gateway'] as const) {
+        const figure = gatewayFigures.find((candidate) => candidate.key === key)!;
+        const stop = sampleRss(figure.servers);
+        const result = await fixedRateLatency(figure.url, await figure.headers(), fixedRate, latencySeconds);
+        stop();
+        latencies[key].push([result.p50Ms, result.p99Ms, result.errors]);
+        console.error(
+          `[bench] round ${round}/${rounds} ${figure.label} at ${fixedRate} req/s: p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms, errors ${result.errors}`,
+        );
+      }
+    }
+    const latency = (key: 'direct' | 'gateway', index: 0 | 1) =>
+      median(latencies[key].map((run) => run[index]!));
+    const latencyErrors = [...latencies.direct, ...latencies.gateway].reduce((sum, run) => sum + run[2]!, 0);
+
+    printResult({ service, throughGateway, latency, latencyErrors, latencySeconds });
+  } finally {
+    await Promise.all(servers.map((server) => server.stop()));
+    await Promise.all(services.map((handle) => handle.kill()));
+    await platform.close();
+    bundle.remove();
+  }
+}
+
+function printResult(options: {
+  service: Map<string, Throughput>;
+  throughGateway: Map<string, Throughput>;
+  latency: (key: 'direct' | 'gateway', index: 0 | 1) => number;
+  latencyErrors: number;
+  latencySeconds: number;
+}) {
+  const { service, throughGateway, latency } = options;
+  const figure = (map: Map<string, Throughput>, key: string) => map.get(key)!;
+  const ratio = (value: number, baseline: number) => (value / baseline).toFixed(2);
+  const row = (label: string, value: Throughput, baselineLabel: string, baseline: Throughput, goal: string) =>
+    `| ${label} | ${value.requestsPerSecond} | ${baselineLabel} | ${baseline.requestsPerSecond} | **${ratio(value.requestsPerSecond, baseline.requestsPerSecond)}×** | ${goal} | ${value.p50Ms.toFixed(2)} / ${value.p99Ms.toFixed(2)} | ${value.errors} |`;
+  const lines = [
+    `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+    '---- result ----',
+    `Load from **${loadGenerator}**${wrkAvailable ? '' : ' (wrk not found on PATH)'}, ${connections} connections, ` +
+      `median of ${rounds} round(s) of ${seconds} s per figure, every baseline measured in the same run.`,
+    '',
+    '| figure | req/s | baseline | baseline req/s | ratio | goal | p50 / p99 ms | errors |',
+    '| --- | ---: | --- | ---: | ---: | --- | ---: | ---: |',
+    row(
+      'trivial query, lean adapter',
+      figure(service, 'lean'),
+      'raw `node:http`',
+      figure(service, 'raw'),
+      '≥ 0.6×',
+    ),
+    row(
+      'trivial query, stock adapter',
+      figure(service, 'stock'),
+      'raw `node:http`',
+      figure(service, 'raw'),
+      '(issue: 0.13×)',
+    ),
+    row(
+      '`catalog.books.byId`, lean adapter',
+      figure(service, 'catalogLean'),
+      'raw http + postgres.js',
+      figure(service, 'rawDb'),
+      '≥ 0.8×',
+    ),
+    row(
+      '`catalog.books.byId`, stock adapter',
+      figure(service, 'catalogStock'),
+      'raw http + postgres.js',
+      figure(service, 'rawDb'),
+      '(issue: 0.34×)',
+    ),
+    row(
+      '`catalog.books.byId` through the gateway',
+      figure(throughGateway, 'gateway'),
+      'catalog alone',
+      figure(throughGateway, 'direct'),
+      '≥ 0.7×',
+    ),
+    '',
+    `Latency at a fixed ${fixedRate} req/s (open loop, ${options.latencySeconds} s, median of ${rounds} round(s); ${options.latencyErrors} errors):`,
+    '',
+    '| path | p50 ms | p99 ms |',
+    '| --- | ---: | ---: |',
+    `| catalog alone | ${latency('direct', 0).toFixed(2)} | ${latency('direct', 1).toFixed(2)} |`,
+    `| through the gateway | ${latency('gateway', 0).toFixed(2)} | ${latency('gateway', 1).toFixed(2)} |`,
+    `| **added by the gateway** (goal ≤ 0.5 / ≤ 2) | **${(latency('gateway', 0) - latency('direct', 0)).toFixed(2)}** | **${(latency('gateway', 1) - latency('direct', 1)).toFixed(2)}** |`,
+    '',
+    'Peak resident memory of each server process under load (goal ≤ 150 MB):',
+    '',
+    '| process | peak RSS MB |',
+    '| --- | ---: |',
+    ...[...peakRssMb].map(([name, mb]) => `| ${name} | ${mb} |`),
+  ];
+  console.log(lines.join('\n'));
+}
+
+async function createBook(catalogUrl: string, authorization: string): Promise<string> {
+  const response = await fetch(`${catalogUrl}/trpc/catalog.books.create`, {
+    method: 'POST',
+    headers: { authorization, 'content-type': 'application/json' },
+    body: JSON.stringify({ title: 'Benchmarked', author: 'Bench', priceCents: 100, stock: 1 }),
+  });
+  const reply = (await response.json()) as { result: { data: { id: string } } };
+  return reply.result.data.id;
+}
+
+async function waitForOneCatalog(gatewayUrl: string, token: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const response = await fetch(`${gatewayUrl}/trpc/system.topology`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const reply = (await response.json()) as {
+      result?: { data: { services: { service: string; instances: { state: string }[] }[] } };
+    };
+    const catalog = reply.result?.data.services.find((candidate) => candidate.service === 'catalog');
+    if (catalog?.instances.length === 1 && catalog.instances[0]!.state === 'ready') return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error('the gateway never saw exactly one ready catalog instance');
+}
+
+const run = values.serve ? serve(values.serve) : main().then(() => process.exit(0));
+run.catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,437 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  type AnyTRPCProcedure,
+  type AnyTRPCRouter,
+  getTRPCErrorFromUnknown,
+  TRPCError,
+  type TRPCProcedureType,
+  transformTRPCResponse,
+} from '@trpc/server';
+import { nodeHTTPRequestHandler } from '@trpc/server/adapters/node-http';
+import { getHTTPStatusCode } from '@trpc/server/http';
+import type { TRPCResponse } from '@trpc/server/rpc';
+import { getErrorShape } from '@trpc/server/unstable-core-do-not-import';
+
+/**
+ * Which adapter answers `/trpc` in a service: `lean` (this file) or `stock` (tRPC's own
+ * `nodeHTTPRequestHandler`). Both answer every request alike; the lean one is several times faster.
+ */
+export type TrpcAdapterName = 'lean' | 'stock';
+export const TRPC_ADAPTERS = ['lean', 'stock'] as const satisfies readonly TrpcAdapterName[];
+
+/** What `onError` hears of a failed call, as tRPC's adapters report it. */
+export interface TrpcNodeErrorInfo<TContext> {
+  error: TRPCError;
+  type: TRPCProcedureType | 'unknown';
+  path: string | undefined;
+  input: unknown;
+  ctx: TContext | undefined;
+  req: IncomingMessage;
+}
+
+export interface TrpcNodeHandlerOptions<TContext> {
+  router: AnyTRPCRouter;
+  req: IncomingMessage;
+  res: ServerResponse;
+  /** The URL path after `/trpc/`, still URL-encoded. */
+  path: string;
+  /** The largest request body read, in bytes; a call reading a larger one fails with 413. */
+  maxBodySize: number;
+  createContext: () => Promise<TContext>;
+  onError?: (info: TrpcNodeErrorInfo<TContext>) => void;
+}
+
+/** tRPC's stock Node adapter with the same options: the reference the lean one is tested against. */
+export function stockTrpcNodeHandler<TContext>(options: TrpcNodeHandlerOptions<TContext>): Promise<void> {
+  const { router, req, res, path, maxBodySize, onError } = options;
+  return nodeHTTPRequestHandler({
+    router,
+    req,
+    res,
+    path,
+    maxBodySize,
+    allowMethodOverride: false,
+    createContext: () => options.createContext(),
+    ...(onError
+      ? {
+          onError: (info: TrpcNodeErrorInfo<TContext>) => onError({ ...info, req }),
+        }
+      : {}),
+  } as Parameters<typeof nodeHTTPRequestHandler>[0]);
+}
+
+type CallResult = { ok: true; data: unknown } | { ok: false; error: TRPCError };
+
+const ACCEPTED_METHOD: Record<TRPCProcedureType, string> = {
+  query: 'GET',
+  mutation: 'POST',
+  subscription: 'GET',
+};
+
+/** The host header as the WHATWG URL parser accepts it; anything else goes to the stock adapter. */
+const PLAIN_HOST = /^[\w.-]+(:\d{1,5})?$|^\[[\d:a-fA-F.]+\](:\d{1,5})?$/;
+
+/**
+ * tRPC's HTTP protocol (https://trpc.io/docs/rpc) spoken straight from Node's request and response:
+ * single and batched calls over GET and POST, JSON bodies, the error shape and status codes (207
+ * when a batch mixes outcomes), with tRPC's own helpers (`getTRPCErrorFromUnknown`,
+ * `getErrorShape`, `getHTTPStatusCode`). Unlike the stock adapter it builds no Fetch `Request`,
+ * `Headers`, `AbortSignal` pair or web-stream `Response` per call: the body is read as a Buffer
+ * only when a procedure asks for its input, and one abort signal per request is created when a
+ * procedure is called. It mirrors `resolveResponse` of @trpc/server 11.22.1 step by step; the
+ * conformance test (`packages/runtime/test/trpc-node-adapter.test.ts`) compares the two byte for
+ * byte. The rare cases (HEAD, other methods, form data, `trpc-accept: application/jsonl`
+ * streaming, subscriptions, connection params, lazy routers) go to the stock adapter.
+ */
+export async function leanTrpcNodeHandler<TContext>(
+  options: TrpcNodeHandlerOptions<TContext>,
+): Promise<void> {
+  const { router, req, res } = options;
+  const method = req.method;
+  const url = req.url ?? '/';
+  const queryStart = url.indexOf('?');
+  const hashStart = url.indexOf('#');
+  const query =
+    queryStart === -1 || (hashStart !== -1 && hashStart < queryStart)
+      ? ''
+      : url.slice(queryStart + 1, hashStart === -1 ? undefined : hashStart);
+  if (needsStockAdapter(req, method, query)) return stockTrpcNodeHandler(options);
+
+  const config = router._def._config;
+  const searchParams = new URLSearchParams(query);
+  const isBatchCall = searchParams.get('batch') === '1';
+  let ctx: TContext | undefined;
+  let infoType: TRPCProcedureType | 'unknown' = 'unknown';
+  // The stock adapter names the content type only once it answers calls; refusals before are plain text.
+  let contentType = 'text/plain;charset=UTF-8';
+  try {
+    let decodedPath: string;
+    try {
+      decodedPath = decodeURIComponent(options.path);
+    } catch (cause) {
+      throw new TRPCError({
+        code: 'BAD_REQUEST',
+        message: `Invalid URL-encoding in path "${options.path}"`,
+        cause,
+      });
+    }
+    const paths = isBatchCall ? decodedPath.split(',') : [decodedPath];
+    const procedures = router._def.procedures as Record<string, AnyTRPCProcedure | undefined>;
+    const lazy = Object.keys(router._def.lazy).length > 0;
+    const calls: (AnyTRPCProcedure | null)[] = new Array(paths.length);
+    const types: TRPCProcedureType[] = [];
+    for (let index = 0; index < paths.length; index++) {
+      const procedure = procedures[paths[index]!] ?? null;
+      // A lazy router loads on first use, and a subscription streams Server-Sent Events.
+      if ((!procedure && lazy) || procedure?._def.type === 'subscription') {
+        return stockTrpcNodeHandler(options);
+      }
+      calls[index] = procedure;
+      if (procedure && !types.includes(procedure._def.type)) types.push(procedure._def.type);
+    }
+    if (types.length > 1) {
+      throw new TRPCError({
+        code: 'BAD_REQUEST',
+        message: `Cannot mix procedure types in call: ${types.join(', ')}`,
+      });
+    }
+    infoType = types[0] ?? 'unknown';
+    const inputs = lazyInputs(options, method === 'GET' ? searchParams.get('input') : undefined, {
+      isBatchCall,
+      callCount: paths.length,
+      deserialize: config.transformer.input.deserialize,
+    });
+
+    let contextError: TRPCError | undefined;
+    try {
+      ctx = await options.createContext();
+    } catch (cause) {
+      contextError = getTRPCErrorFromUnknown(cause);
+    }
+    const signal = lazyAbortSignal(res);
+    contentType = 'application/json';
+    const callAt = async (index: number): Promise<CallResult> => {
+      const procedure = calls[index]!;
+      const path = paths[index]!;
+      try {
+        if (!procedure) {
+          throw new TRPCError({ code: 'NOT_FOUND', message: `No procedure found on path "${path}"` });
+        }
+        const type = procedure._def.type;
+        if (ACCEPTED_METHOD[type] !== method) {
+          throw new TRPCError({
+            code: 'METHOD_NOT_SUPPORTED',
+            message: `Unsupported ${method}-request to ${type} procedure at path "${path}"`,
+          });
+        }
+        if (contextError) throw contextError;
+        const data: unknown = await procedure({
+          path,
+          getRawInput: () => inputs.read(index),
+          ctx,
+          type,
+          // Read when the middleware chain copies the options: only requests that reach a procedure pay for it.
+          get signal() {
+            return signal();
+          },
+          batchIndex: index,
+        });
+        return { ok: true, data };
+      } catch (cause) {
+        const error = getTRPCErrorFromUnknown(cause);
+        options.onError?.({
+          error,
+          path,
+          input: inputs.result(index),
+          ctx,
+          type: procedure?._def.type ?? 'unknown',
+          req,
+        });
+        return { ok: false, error };
+      }
+    };
+
+    if (!isBatchCall) {
+      const result = await callAt(0);
+      if (result.ok && isDataStream(result.data)) {
+        throw new TRPCError({
+          code: 'UNSUPPORTED_MEDIA_TYPE',
+          message: 'Cannot use stream-like response in non-streaming request - use httpBatchStreamLink',
+        });
+      }
+      const response: TRPCResponse = result.ok
+        ? { result: { data: result.data } }
+        : {
+            error: getErrorShape({
+              config,
+              ctx,
+              error: result.error,
+              input: inputs.result(0),
+              path: paths[0],
+              type: infoType,
+            }),
+          };
+      return send(
+        res,
+        getHTTPStatusCode([response]),
+        contentType,
+        JSON.stringify(transformTRPCResponse(config, response)),
+      );
+    }
+
+    const results = await Promise.all(paths.map((_, index) => callAt(index)));
+    const responses = results.map((result, index): TRPCResponse => {
+      if (result.ok && !isDataStream(result.data)) return { result: { data: result.data } };
+      const error = result.ok
+        ? new TRPCError({
+            code: 'UNSUPPORTED_MEDIA_TYPE',
+            message: 'Cannot use stream-like response in non-streaming request - use httpBatchStreamLink',
+          })
+        : result.error;
+      return {
+        error: getErrorShape({
+          config,
+          ctx,
+          error,
+          input: inputs.result(index),
+          path: paths[index],
+          type: calls[index]?._def.type ?? 'unknown',
+        }),
+      };
+    });
+    return send(
+      res,
+      getHTTPStatusCode(responses),
+      contentType,
+      JSON.stringify(transformTRPCResponse(config, responses)),
+    );
+  } catch (cause) {
+    // Refused before any procedure ran (bad path, mixed types), or a reply that cannot be serialized.
+    const error = getTRPCErrorFromUnknown(cause);
+    options.onError?.({ error, path: undefined, input: undefined, ctx, type: infoType, req });
+    const response = {
+      error: getErrorShape({ config, error, type: infoType, path: undefined, input: undefined, ctx }),
+    };
+    return send(
+      res,
+      getHTTPStatusCode(response),
+      contentType,
+      JSON.stringify(transformTRPCResponse(config, response)),
+    );
+  }
+}
+
+/** The requests the lean adapter leaves to the stock one: rare, and not worth a second implementation. */
+function needsStockAdapter(req: IncomingMessage, method: string | undefined, query: string): boolean {
+  const headers = req.headers;
+  if (method !== 'GET' && method !== 'POST') return true;
+  const contentType = mediaType(headers['content-type']);
+  if (method === 'POST' ? contentType !== 'application/json' : isNonJsonBodyType(contentType)) return true;
+  const trpcAccept = headers['trpc-accept'];
+  if (trpcAccept !== undefined) {
+    if (trpcAccept === 'application/jsonl') return true;
+  } else if (headers.accept?.split(',').some((type) => type.trim() === 'application/jsonl')) {
+    return true;
+  }
+  if (query.includes('connectionParams')) return true;
+  const host = headers.host;
+  return host !== undefined && !PLAIN_HOST.test(host);
+}
+
+/** Media types are case-insensitive: https://www.rfc-editor.org/rfc/rfc9110#section-8.3.1 */
+function mediaType(contentType: string | undefined): string | undefined {
+  return contentType?.toLowerCase().split(';', 1)[0]?.trim();
+}
+
+function isNonJsonBodyType(contentType: string | undefined): boolean {
+  return contentType === 'multipart/form-data' || contentType === 'application/octet-stream';
+}
+
+/** The call inputs, parsed once when a procedure first asks for its own, as tRPC's memo does. */
+function lazyInputs(
+  options: Pick<TrpcNodeHandlerOptions<unknown>, 'req' | 'maxBodySize'>,
+  queryInput: string | null | undefined,
+  shape: { isBatchCall: boolean; callCount: number; deserialize: (value: unknown) => unknown },
+) {
+  let pending: Promise<Record<number, unknown>> | undefined;
+  let parsed: Record<number, unknown> | undefined;
+  const parse = async (): Promise<Record<number, unknown>> => {
+    let inputs: unknown;
+    if (queryInput === undefined) inputs = JSON.parse(await readUtf8Body(options.req, options.maxBodySize));
+    else if (queryInput) inputs = JSON.parse(queryInput);
+    const record: Record<number, unknown> = Object.create(null);
+    if (inputs === undefined) return record;
+    if (!shape.isBatchCall) {
+      record[0] = shape.deserialize(inputs);
+      return record;
+    }
+    if (!isObject(inputs)) {
+      throw new TRPCError({
+        code: 'BAD_REQUEST',
+        message: '"input" needs to be an object when doing a batch call',
+      });
+    }
+    for (let index = 0; index < shape.callCount; index++) {
+      const input = inputs[index];
+      if (input !== undefined) record[index] = shape.deserialize(input);
+    }
+    return record;
+  };
+  return {
+    async read(index: number): Promise<unknown> {
+      if (parsed) return parsed[index];
+      pending ??= parse().catch((cause: unknown) => {
+        if (cause instanceof TRPCError) throw cause;
+        throw new TRPCError({
+          code: 'BAD_REQUEST',
+          message: cause instanceof Error ? cause.message : 'Invalid input',
+          cause,
+        });
+      });
+      parsed = await pending;
+      return parsed[index];
+    },
+    result(index: number): unknown {
+      return parsed?.[index];
+    },
+  };
+}
+
+/**
+ * The body as text, as `Request.json()` decodes it (a leading byte order mark dropped); past
+ * `limitBytes` it fails with the stock adapter's PAYLOAD_TOO_LARGE and the rest is discarded.
+ */
+function readUtf8Body(req: IncomingMessage, limitBytes: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length']);
+    if (declared > limitBytes) {
+      req.resume();
+      return reject(new TRPCError({ code: 'PAYLOAD_TOO_LARGE' }));
+    }
+    const chunks: Buffer[] = [];
+    let received = 0;
+    const cleanup = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onFailure);
+      req.off('aborted', onFailure);
+    };
+    const onData = (chunk: Buffer) => {
+      received += chunk.length;
+      if (received > limitBytes) {
+        cleanup();
+        req.resume();
+        reject(new TRPCError({ code: 'PAYLOAD_TOO_LARGE' }));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      cleanup();
+      const text = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received)).toString('utf8');
+      resolve(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+    };
+    const onFailure = () => {
+      cleanup();
+      reject(new TRPCError({ code: 'CLIENT_CLOSED_REQUEST', message: 'The client closed the request' }));
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onFailure);
+    req.on('aborted', onFailure);
+  });
+}
+
+/**
+ * One abort signal per request, made on first use, aborted when the connection closes before the
+ * response is complete (the client went away), as the stock adapter's `Request.signal` is.
+ */
+function lazyAbortSignal(res: ServerResponse): () => AbortSignal {
+  let controller: AbortController | undefined;
+  return () => {
+    if (controller) return controller.signal;
+    const created = new AbortController();
+    controller = created;
+    if (res.closed) {
+      if (!res.writableEnded) created.abort();
+    } else {
+      res.once('close', () => {
+        if (!res.writableEnded) created.abort();
+      });
+    }
+    return created.signal;
+  };
+}
+
+function send(res: ServerResponse, status: number, contentType: string, body: string): void {
+  // The stock adapter leaves a status a procedure set itself.
+  if (res.statusCode === 200) res.statusCode = status;
+  res.setHeader('vary', 'trpc-accept, accept');
+  res.setHeader('content-type', contentType);
+  res.setHeader('content-length', Buffer.byteLength(body));
+  res.end(body);
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return !!value && !Array.isArray(value) && typeof value === 'object';
+}
+
+function isAsyncIterable(value: unknown): boolean {
+  return isObject(value) && Symbol.asyncIterator in value;
+}
+
+function isPromise(value: unknown): boolean {
+  return (
+    (isObject(value) || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function' &&
+    typeof (value as { catch?: unknown }).catch === 'function'
+  );
+}
+
+/** A promise or an async iterable, or an object holding one: tRPC streams those, never as plain JSON. */
+function isDataStream(value: unknown): boolean {
+  if (!isObject(value)) return false;
+  if (isAsyncIterable(value)) return true;
+  const values = Object.values(value);
+  return values.some(isPromise) || values.some(isAsyncIterable);
+}
