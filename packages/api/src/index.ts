@@ -8,6 +8,7 @@ export * from './meta';
 export { passwordSchema } from './password-policy';
 export * from './peer-client';
 export * from './roles';
+export { enableTracing, tracingEnabled } from './tracing';
 export {
   authedProcedure,
   createCallerFactory,

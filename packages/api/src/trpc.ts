@@ -1,4 +1,4 @@
-import { SpanStatusCode, trace } from '@opentelemetry/api';
+import { type Span, SpanStatusCode, trace } from '@opentelemetry/api';
 import { initTRPC, TRPCError } from '@trpc/server';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import { ZodError } from 'zod';
@@ -9,6 +9,7 @@ import { isAllowed, type ProcedureMeta } from './meta';
 import { procedureCalls, procedureDuration } from './metrics';
 import { currentTraceparent } from './peer-client';
 import { ROLES, type Role, type ServiceName } from './roles';
+import { tracingEnabled } from './tracing';
 
 /** The `data` of every error Bindery returns. `issues` lists field errors of a rejected input. */
 export interface ErrorData {
@@ -62,36 +63,51 @@ const MAX_LOGGED_INPUT_BYTES = 4096;
 /**
  * Measures, traces and logs every call. The span `trpc <path>` is a child of the request's; the
  * procedure sees its trace context as `ctx.traceparent`, so the peer calls it makes and the events
- * it writes continue the trace from it. Without an OpenTelemetry SDK the span is a no-op and
- * `ctx.traceparent` stays the header the call came with.
+ * it writes continue the trace from it. Without an OpenTelemetry SDK no span is made at all (a no-op
+ * span still costs context switching on every call) and `ctx.traceparent` stays the header the call
+ * came with.
  */
-const observed = t.middleware(({ path, type, ctx, getRawInput, next }) =>
-  tracer.startActiveSpan(
-    `trpc ${path}`,
-    { attributes: { 'rpc.system': 'trpc', 'rpc.method': path, 'bindery.request_id': ctx.requestId } },
-    async (span) => {
-      const startedAt = performance.now();
-      const stopTimer = procedureDuration.startTimer();
-      try {
-        const result = await next({ ctx: { traceparent: currentTraceparent(ctx.traceparent) } });
-        const outcome = result.ok ? 'ok' : result.error.code;
-        procedureCalls.inc({ procedure: path, type, outcome });
-        stopTimer({ procedure: path, type, outcome });
-        span.setAttribute('bindery.outcome', outcome);
-        if (!result.ok && getHTTPStatusCodeFromError(result.error) >= 500) {
-          span.recordException(result.error.cause ?? result.error);
-          span.setStatus({ code: SpanStatusCode.ERROR, message: result.error.message });
-        }
-        const durationMs = Math.round((performance.now() - startedAt) * 10) / 10;
-        const debug = ctx.log.isLevelEnabled('debug') ? await loggableInput(getRawInput) : {};
-        ctx.log.info({ procedure: path, type, outcome, durationMs, ...debug }, 'procedure called');
-        return result;
-      } finally {
-        span.end();
-      }
-    },
-  ),
+const observed = t.middleware((options) =>
+  tracingEnabled()
+    ? tracer.startActiveSpan(
+        `trpc ${options.path}`,
+        {
+          attributes: {
+            'rpc.system': 'trpc',
+            'rpc.method': options.path,
+            'bindery.request_id': options.ctx.requestId,
+          },
+        },
+        (span) => observe(options, span),
+      )
+    : observe(options, undefined),
 );
+
+type ObservedOptions = Parameters<Parameters<typeof t.middleware>[0]>[0];
+
+async function observe({ path, type, ctx, getRawInput, next }: ObservedOptions, span: Span | undefined) {
+  const startedAt = performance.now();
+  const stopTimer = procedureDuration.startTimer();
+  try {
+    const result = await next({
+      ctx: { traceparent: span ? currentTraceparent(ctx.traceparent) : ctx.traceparent },
+    });
+    const outcome = result.ok ? 'ok' : result.error.code;
+    procedureCalls.inc({ procedure: path, type, outcome });
+    stopTimer({ procedure: path, type, outcome });
+    span?.setAttribute('bindery.outcome', outcome);
+    if (span && !result.ok && getHTTPStatusCodeFromError(result.error) >= 500) {
+      span.recordException(result.error.cause ?? result.error);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: result.error.message });
+    }
+    const durationMs = Math.round((performance.now() - startedAt) * 10) / 10;
+    const debug = ctx.log.isLevelEnabled('debug') ? await loggableInput(getRawInput) : {};
+    ctx.log.info({ procedure: path, type, outcome, durationMs, ...debug }, 'procedure called');
+    return result;
+  } finally {
+    span?.end();
+  }
+}
 
 /** The raw input for a debug line; the logger's redaction removes passwords and tokens from it. */
 async function loggableInput(getRawInput: () => Promise<unknown>): Promise<Record<string, unknown>> {

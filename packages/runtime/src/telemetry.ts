@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { enableTracing } from '@bindery/api';
 import type { SpanExporter } from '@opentelemetry/sdk-trace';
 
 export type { SpanExporter };
@@ -84,6 +85,7 @@ async function start(options: TelemetryOptions): Promise<Telemetry> {
     logRecordProcessors: [],
   });
   sdk.start();
+  enableTracing();
   // The processes are ES modules: `node:http` and `ioredis` were imported before this ran, and the
   // instrumentations hook only `require`. Requiring them now hands the instrumentations the same
   // module objects, whose prototypes (`Server.prototype.emit`, `Redis.prototype.sendCommand`) they

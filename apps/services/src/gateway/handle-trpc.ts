@@ -14,6 +14,7 @@ import {
   type TrpcReplyItem,
   type TrpcRequest,
   TrpcRequestError,
+  tracingEnabled,
 } from '@bindery/api';
 import { BodyTooLargeError, headerValue, type RequestHandler, readBody, sendJson } from '@bindery/runtime';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
@@ -195,10 +196,11 @@ const tracer = trace.getTracer('@bindery/services');
 
 /**
  * Handles each request in a `gateway /trpc` span: the upstream batches, and through them every
- * service's spans, are its children. A no-op without an OpenTelemetry SDK.
+ * service's spans, are its children. Without an OpenTelemetry SDK, no span at all.
  */
 function inGatewaySpan(handle: RequestHandler): RequestHandler {
   return (req, res, requestId) => {
+    if (!tracingEnabled()) return handle(req, res, requestId);
     const procedures = new URL(req.url ?? '/', 'http://gateway').pathname.slice('/trpc/'.length);
     return tracer.startActiveSpan(
       'gateway /trpc',

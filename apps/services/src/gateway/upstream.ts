@@ -13,6 +13,7 @@ import {
   type TrpcCall,
   type TrpcReplyItem,
   traceHeaders,
+  tracingEnabled,
 } from '@bindery/api';
 import { type Logger, type ServicePool, ServiceUnavailableError } from '@bindery/runtime';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
@@ -239,30 +240,32 @@ const tracer = trace.getTracer('@bindery/services');
 
 /**
  * Sends each batch in an `upstream <service>` span, the parent of the instrumented `fetch`'s client
- * span and so of the service's own spans. A no-op without an OpenTelemetry SDK.
+ * span and so of the service's own spans. Without an OpenTelemetry SDK, no span at all.
  */
 function inUpstreamSpan(service: ServiceName, upstream: Required<Upstream>): Upstream {
   const inSpan = <T>(request: UpstreamRequest, send: () => Promise<T>, failed: (reply: T) => boolean) =>
-    tracer.startActiveSpan(
-      `upstream ${service}`,
-      {
-        attributes: {
-          'bindery.service': service,
-          'bindery.procedures': request.calls.map((call) => call.path),
-        },
-      },
-      async (span) => {
-        try {
-          const reply = await send();
-          if (failed(reply)) {
-            span.setStatus({ code: SpanStatusCode.ERROR, message: `${service} failed a call` });
-          }
-          return reply;
-        } finally {
-          span.end();
-        }
-      },
-    );
+    !tracingEnabled()
+      ? send()
+      : tracer.startActiveSpan(
+          `upstream ${service}`,
+          {
+            attributes: {
+              'bindery.service': service,
+              'bindery.procedures': request.calls.map((call) => call.path),
+            },
+          },
+          async (span) => {
+            try {
+              const reply = await send();
+              if (failed(reply)) {
+                span.setStatus({ code: SpanStatusCode.ERROR, message: `${service} failed a call` });
+              }
+              return reply;
+            } finally {
+              span.end();
+            }
+          },
+        );
   const anyFailed = (replies: RelayedReply | TrpcReplyItem[]) =>
     Array.isArray(replies) && replies.some((item) => 'error' in item && item.error.data.httpStatus >= 500);
   return {
