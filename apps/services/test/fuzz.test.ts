@@ -629,6 +629,20 @@ describe('regressions the fuzzer found', () => {
       body,
     });
 
+  test('a query just under the gateway’s header limit is answered, not a 502 (re-encoded for the service it grew past 16 KiB)', async () => {
+    const statuses = new Set<number>();
+    // Around the gateway's own limit: what it accepts must fit the service once wrapped in a batch.
+    for (let length = HEADER_LIMIT_BYTES - 1_500; length <= HEADER_LIMIT_BYTES; length += 100) {
+      const input = encodeURIComponent(JSON.stringify({ ids: [], padding: 'x'.repeat(length - 600) }));
+      const answer = await send(platform.gatewayUrl, `/trpc/catalog.books.list?input=${input}`, {
+        method: 'GET',
+        headers: { authorization: `Bearer ${adminToken}` },
+      });
+      statuses.add(answer.status);
+    }
+    expect([...statuses].filter((status) => status >= 500)).toEqual([]);
+  });
+
   test('a NUL character in a text field is a 400, not a 500 (PostgreSQL 22021), and stores nothing', async () => {
     await unchangedRows('a title with NUL', async () => {
       const answer = await post(

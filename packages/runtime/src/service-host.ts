@@ -109,7 +109,9 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
       ? routerHandler(options, log)
       : async (_req, res) => sendJson(res, 404, { error: `${name} serves no API` }));
 
-  const server = createServer((req, res) => {
+  // A service reads the gateway's requests, whose inputs grow when encoded again: it accepts longer
+  // request lines and headers than the 16 KiB the gateway itself (Node's default) takes from clients.
+  const server = createServer({ maxHeaderSize: options.router ? 64 * 1024 : undefined }, (req, res) => {
     const requestId = headerValue(req, 'x-request-id') ?? randomUUID();
     const path = (req.url ?? '/').split('?', 1)[0]!;
     // While closing, a kept-alive connection would otherwise idle (and take new requests) until the

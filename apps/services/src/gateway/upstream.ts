@@ -202,6 +202,12 @@ export function httpUpstream(options: {
     // call forwarded without `?batch=1` with one item.
     if (reply && typeof reply === 'object' && ('error' in reply || 'result' in reply))
       return request.calls.map(() => reply as TrpcReplyItem);
+    // Node's own refusals come without a tRPC body: a request line the service will not read (the
+    // inputs grow when encoded again for it) is the caller's too-large request, not a bad gateway.
+    if (answer.status === 431 || answer.status === 413)
+      return request.calls.map((call) =>
+        errorItem('PAYLOAD_TOO_LARGE', `The request is too large for ${service}`, call.path),
+      );
     return request.calls.map((call) =>
       errorItem('BAD_GATEWAY', `${service} gave an unreadable reply`, call.path),
     );
