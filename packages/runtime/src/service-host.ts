@@ -200,11 +200,13 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
       closing = true;
       if (registration) {
         // Announce, keep serving while callers take note, then leave: no caller loses a call.
-        await registration.update({ state: 'draining' }).catch(() => {});
+        // A registry that cannot be reached (Redis stopped first) must not hold the shutdown: the
+        // entry expires by itself.
+        await withTimeout(registration.update({ state: 'draining' }), 2_000).catch(() => {});
         await new Promise((resolve) => setTimeout(resolve, options.registration?.drainDelayMs ?? 1_000));
-        await registration
-          .deregister()
-          .catch((error: unknown) => log.warn({ err: error }, 'deregister failed'));
+        await withTimeout(registration.deregister(), 2_000).catch((error: unknown) =>
+          log.warn({ err: error }, 'deregister failed; the registry entry will expire'),
+        );
       }
       refusing = true;
       const drained = new Promise<void>((resolve) => server.close(() => resolve()));

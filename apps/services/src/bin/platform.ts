@@ -89,6 +89,9 @@ async function main() {
       env: processEnv,
       // The IPC channel lets a child notice this process is gone, however it ended.
       stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+      // A process group of its own: Ctrl-C in a terminal signals the whole foreground group at
+      // once, and the stop order below (gateway, workers, services, then Redis) would be lost.
+      detached: true,
     });
     children.set(name, child);
     child.on('exit', (code, signal) => {
@@ -194,6 +197,8 @@ async function startPrivateRedis(dataDir: string): Promise<string> {
     ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', ''],
     {
       stdio: ['ignore', 'ignore', 'inherit'],
+      // Out of the terminal's process group: it stops last, once every process that uses it has.
+      detached: true,
     },
   );
   cleanups.push(

@@ -108,7 +108,9 @@ export function redisRegistry(options: RedisRegistryOptions): ServiceRegistry {
       timers.clear();
       for (const subscriber of subscribers) subscriber.disconnect();
       subscribers.clear();
-      await redis.quit().catch(() => redis.disconnect());
+      // QUIT waits for a reconnect that may never come (commands queue while Redis is down).
+      if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect());
+      else redis.disconnect();
     },
   };
 }
