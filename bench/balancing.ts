@@ -22,6 +22,7 @@ import {
   spawnServiceProcess,
 } from '../apps/services/test/support/worker-process';
 import { mintInternalToken } from '../packages/api/src/index';
+import { waitForReadyCatalogs } from './gateway-topology';
 
 process.env.LOG_LEVEL ??= 'warn';
 
@@ -120,7 +121,7 @@ async function main() {
       })}`,
     });
     const userHeaders = { authorization: `Bearer ${accessToken}` };
-    await waitForInstances(gateway.url, accessToken, 1);
+    await waitForReadyCatalogs(gateway.url, accessToken, 1);
 
     const minimal = await startMinimalProxy(first.port);
     proxy = minimal.child;
@@ -135,7 +136,7 @@ async function main() {
       processes.push(
         await spawnServiceProcess(bundle.entry, 'catalog', platform, { ...quiet, INSTANCE_ID: id }),
       );
-    await waitForInstances(gateway.url, accessToken, 3);
+    await waitForReadyCatalogs(gateway.url, accessToken, 3);
     figures.push(await measure('gateway → 3 instances', gateway.url + path, userHeaders));
     figures.push(await measure('direct to one instance (again)', first.url + path, await internalHeaders()));
 
@@ -180,22 +181,6 @@ async function createBook(gatewayUrl: string, token: string): Promise<string> {
   });
   const reply = (await response.json()) as { result: { data: { id: string } } };
   return reply.result.data.id;
-}
-
-async function waitForInstances(gatewayUrl: string, token: string, count: number) {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    const response = await fetch(`${gatewayUrl}/trpc/system.topology`, {
-      headers: { authorization: `Bearer ${token}` },
-    });
-    const reply = (await response.json()) as {
-      result?: { data: { services: { service: string; instances: { state: string }[] }[] } };
-    };
-    const catalog = reply.result?.data.services.find((service) => service.service === 'catalog');
-    if (catalog && catalog.instances.filter((instance) => instance.state === 'ready').length >= count) return;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`the gateway never saw ${count} ready catalog instances`);
 }
 
 main().then(

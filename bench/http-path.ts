@@ -34,6 +34,7 @@ import {
 } from '../apps/services/test/support/worker-process';
 import { type Caller, mintInternalToken, publicProcedure, router } from '../packages/api/src/index';
 import { createLogger, startService, type TrpcAdapterName } from '../packages/runtime/src/index';
+import { waitForReadyCatalogs } from './gateway-topology';
 
 process.env.LOG_LEVEL ??= 'warn';
 
@@ -438,7 +439,7 @@ async function main() {
     services.push(gateway);
     const { accessToken } = await platform.signIn(platform.admin.email, platform.admin.password);
     const userHeaders = async () => ({ authorization: `Bearer ${accessToken}` });
-    await waitForOneCatalog(gateway.url, accessToken);
+    await waitForReadyCatalogs(gateway.url, accessToken, 1);
     const gatewayServers = [
       { name: 'gateway', pid: gateway.pid },
       { name: 'catalog (lean)', pid: catalogLean.pid },
@@ -569,22 +570,6 @@ async function createBook(catalogUrl: string, authorization: string): Promise<st
   });
   const reply = (await response.json()) as { result: { data: { id: string } } };
   return reply.result.data.id;
-}
-
-async function waitForOneCatalog(gatewayUrl: string, token: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    const response = await fetch(`${gatewayUrl}/trpc/system.topology`, {
-      headers: { authorization: `Bearer ${token}` },
-    });
-    const reply = (await response.json()) as {
-      result?: { data: { services: { service: string; instances: { state: string }[] }[] } };
-    };
-    const catalog = reply.result?.data.services.find((candidate) => candidate.service === 'catalog');
-    if (catalog?.instances.length === 1 && catalog.instances[0]!.state === 'ready') return;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error('the gateway never saw exactly one ready catalog instance');
 }
 
 const run = values.serve ? serve(values.serve) : main().then(() => process.exit(0));
