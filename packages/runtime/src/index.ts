@@ -31,3 +31,4 @@ export {
   type TrpcAdapterName,
   type TrpcNodeHandlerOptions,
 } from './trpc-node-adapter';
+export { withTimeout } from './with-timeout';

@@ -21,6 +21,7 @@ import type { Registration, ServiceRegistry } from './discovery/service-registry
 import { sendJson } from './http-util';
 import type { Logger } from './logger';
 import { leanTrpcNodeHandler, stockTrpcNodeHandler, type TrpcAdapterName } from './trpc-node-adapter';
+import { withTimeout } from './with-timeout';
 
 /** Serves `/trpc` itself (the gateway) instead of mounting a router. */
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse, requestId: string) => Promise<void>;
@@ -315,16 +316,6 @@ async function runChecks(checks: Record<string, () => Promise<unknown>>): Promis
     }),
   );
   return Object.fromEntries(entries);
-}
-
-function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
 
 function safeDecode(text: string): string {

@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import type { Logger, QueueStats } from '@bindery/runtime';
+import { type Logger, type QueueStats, withTimeout } from '@bindery/runtime';
 import { histogramQuantile } from './histogram-quantile';
 import type { InstanceRef, PlatformHealth } from './platform-health';
 import { parsePrometheusText } from './prometheus-text';
 import { RingBuffer } from './ring-buffer';
 import { addTotals, emptyTotals, type RpcTotals, rpcTotals, totalsSince } from './rpc-totals';
-import { withTimeout } from './with-timeout';
 
 /** A service's traffic over one scrape interval (or, for `window`, over all the points kept). */
 export interface MetricsPoint {

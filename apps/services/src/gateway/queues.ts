@@ -1,9 +1,8 @@
-import { createQueue, createQueueRedis, type QueueStats, queueStats } from '@bindery/runtime';
+import { createQueue, createQueueRedis, type QueueStats, queueStats, withTimeout } from '@bindery/runtime';
 import { TRPCError } from '@trpc/server';
 import type { Queue } from 'bullmq';
 import { Gauge } from 'prom-client';
 import { QUEUE_NAMES } from '../queue-names';
-import { withTimeout } from './with-timeout';
 
 /** Inspectors of this process, read when Prometheus scrapes (one per gateway; tests may start more). */
 const inspectors = new Set<QueueInspector>();

@@ -32,23 +32,28 @@ export function ordersSagaHandlers(db: OrdersDb): EventHandlers<'orders'> {
       await addTimelineStep(tx, orderId, name, reason);
       return undefined;
     });
+  // A PENDING order fails with the reason; one already ended keeps its state and records the step.
+  const fail = (
+    event: BinderyEvent,
+    { orderId, reason }: { orderId: string; reason: string },
+    name: string,
+  ) =>
+    once(event, async (tx) => {
+      const failed = await transition(tx, {
+        orderId,
+        from: ['PENDING'],
+        to: 'FAILED',
+        step: name,
+        reason,
+        event: { type: 'order.failed', context: event.context },
+      });
+      if (!failed) await addTimelineStep(tx, orderId, name, reason);
+      return failed ? 'failed' : undefined;
+    });
   return {
     'stock.reserved': (event) => step(event, event.payload.orderId, 'stock reserved'),
     'stock.released': (event) => step(event, event.payload.orderId, 'stock released'),
-    'stock.rejected': (event) =>
-      once(event, async (tx) => {
-        const { orderId, reason } = event.payload;
-        const failed = await transition(tx, {
-          orderId,
-          from: ['PENDING'],
-          to: 'FAILED',
-          step: 'stock rejected',
-          reason,
-          event: { type: 'order.failed', context: event.context },
-        });
-        if (!failed) await addTimelineStep(tx, orderId, 'stock rejected', reason);
-        return failed ? 'failed' : undefined;
-      }),
+    'stock.rejected': (event) => fail(event, event.payload, 'stock rejected'),
     'payment.captured': (event) =>
       once(event, async (tx) => {
         const { orderId } = event.payload;
@@ -62,20 +67,7 @@ export function ordersSagaHandlers(db: OrdersDb): EventHandlers<'orders'> {
         });
         return confirmed ? 'confirmed' : undefined;
       }),
-    'payment.declined': (event) =>
-      once(event, async (tx) => {
-        const { orderId, reason } = event.payload;
-        const failed = await transition(tx, {
-          orderId,
-          from: ['PENDING'],
-          to: 'FAILED',
-          step: 'payment declined',
-          reason,
-          event: { type: 'order.failed', context: event.context },
-        });
-        if (!failed) await addTimelineStep(tx, orderId, 'payment declined', reason);
-        return failed ? 'failed' : undefined;
-      }),
+    'payment.declined': (event) => fail(event, event.payload, 'payment declined'),
     'payment.refunded': (event) =>
       step(event, event.payload.orderId, 'payment refunded', `${event.payload.amountCents} cents`),
   };
