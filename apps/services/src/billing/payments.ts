@@ -97,19 +97,13 @@ export async function listPayments(
 ) {
   const table = billing.payments;
   return listNewestFirst(
-    input,
+    db,
     table,
+    input,
     [
       input.status ? eq(table.status, input.status) : undefined,
       input.userId ? eq(table.userId, input.userId) : undefined,
     ],
-    (query) =>
-      db
-        .select()
-        .from(table)
-        .where(query.where)
-        .orderBy(...query.orderBy)
-        .limit(query.limit),
     (rows) => withRefunds(db, rows),
   );
 }

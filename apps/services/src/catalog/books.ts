@@ -44,8 +44,9 @@ export async function getBook(queries: BookQueries, id: string): Promise<Book> {
 export async function listBooks(db: CatalogDb, input: z.output<typeof listBooksInput>) {
   const { books } = catalog;
   return listNewestFirst(
-    input,
+    db,
     books,
+    input,
     [
       input.search
         ? or(
@@ -55,13 +56,6 @@ export async function listBooks(db: CatalogDb, input: z.output<typeof listBooksI
         : undefined,
       input.author ? ilike(books.author, containsPattern(input.author)) : undefined,
     ],
-    (query) =>
-      db
-        .select()
-        .from(books)
-        .where(query.where)
-        .orderBy(...query.orderBy)
-        .limit(query.limit),
     (rows) => rows.map(toBook),
   );
 }

@@ -143,16 +143,10 @@ export async function listMessages(
 ) {
   const table = notifications.messages;
   return listNewestFirst(
-    input,
+    db,
     table,
+    input,
     [input.userId ? eq(table.userId, input.userId) : undefined],
-    (query) =>
-      db
-        .select()
-        .from(table)
-        .where(query.where)
-        .orderBy(...query.orderBy)
-        .limit(query.limit),
     (rows) => rows.map(toMessage),
   );
 }

@@ -68,19 +68,13 @@ export async function getOrder(db: OrdersDb, id: string, visibleTo?: string): Pr
 export async function listOrders(db: OrdersDb, input: z.output<typeof listOrdersInput>) {
   const table = orders.orders;
   return listNewestFirst(
-    input,
+    db,
     table,
+    input,
     [
       input.status ? eq(table.status, input.status) : undefined,
       input.userId ? eq(table.userId, input.userId) : undefined,
     ],
-    (query) =>
-      db
-        .select()
-        .from(table)
-        .where(query.where)
-        .orderBy(...query.orderBy)
-        .limit(query.limit),
     (rows) => withDetails(db, rows),
   );
 }

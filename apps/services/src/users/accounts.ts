@@ -74,8 +74,9 @@ export async function findUserByEmail(db: UsersDb, email: string): Promise<User 
 export async function listUsers(db: UsersDb, input: z.output<typeof listUsersInput>) {
   const table = users.users;
   return listNewestFirst(
-    input,
+    db,
     table,
+    input,
     [
       input.search
         ? or(
@@ -86,13 +87,6 @@ export async function listUsers(db: UsersDb, input: z.output<typeof listUsersInp
       input.role ? arrayContains(table.roles, [input.role]) : undefined,
       input.status ? eq(table.status, input.status) : undefined,
     ],
-    (query) =>
-      db
-        .select()
-        .from(table)
-        .where(query.where)
-        .orderBy(...query.orderBy)
-        .limit(query.limit),
     (rows) => rows.map(toUser),
   );
 }
