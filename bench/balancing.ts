@@ -117,7 +117,6 @@ async function main() {
       authorization: `Bearer ${await mintInternalToken(platform.keys.internalTokenSecret, {
         audience: 'catalog',
         caller: { peer: 'gateway', relayed: true, user: { id: me.id, roles: ['admin'] }, ip: null },
-        requestId: 'bench',
       })}`,
     });
     const userHeaders = { authorization: `Bearer ${accessToken}` };

@@ -389,7 +389,6 @@ describe('what the gateway knows and passes on', () => {
     const token = await mintInternalToken(platform.keys.internalTokenSecret, {
       audience: 'catalog',
       caller: { peer: 'gateway', relayed: true, user: { id: me.id, roles: ['admin'] }, ip: null },
-      requestId: 'abandoned',
     });
     const direct = await fetch(`${instance.url}/trpc/catalog.books.create`, {
       method: 'POST',

@@ -145,7 +145,6 @@ describe('services accept only calls with a valid internal token', () => {
     const forUsers = await mintInternalToken(platform.keys.internalTokenSecret, {
       audience: 'users',
       caller,
-      requestId: 'r',
     });
     expect(await callCatalog(`Bearer ${forUsers}`)).toMatchObject({
       status: 401,
@@ -165,7 +164,6 @@ describe('services accept only calls with a valid internal token', () => {
     const otherKey = await mintInternalToken(new Uint8Array(32).fill(7), {
       audience: 'catalog',
       caller,
-      requestId: 'r',
     });
     expect((await callCatalog(`Bearer ${otherKey}`)).status).toBe(401);
     // A user's access token is not an internal token either.
@@ -176,13 +174,11 @@ describe('services accept only calls with a valid internal token', () => {
     const anonymous = await mintInternalToken(platform.keys.internalTokenSecret, {
       audience: 'catalog',
       caller,
-      requestId: 'r',
     });
     expect((await callCatalog(`Bearer ${anonymous}`)).status).toBe(401);
     const asViewer = await mintInternalToken(platform.keys.internalTokenSecret, {
       audience: 'catalog',
       caller: { ...caller, user: { id: '00000000-0000-4000-8000-000000000000', roles: ['viewer'] } },
-      requestId: 'r',
     });
     expect((await callCatalog(`Bearer ${asViewer}`)).status).toBe(200);
   });

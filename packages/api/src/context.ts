@@ -1,4 +1,3 @@
-import type { Logger } from 'pino';
 import type { Caller } from './roles';
 
 /** What every procedure knows about the call it serves. Service dependencies come by closure. */
@@ -12,5 +11,15 @@ export interface Context {
    * peer calls made for this one carry what remains of it.
    */
   deadline?: number | undefined;
-  log: Logger;
+  /** Writes lines tagged with the request id. */
+  log: RequestLog;
+}
+
+/** What a call logs through: a pino logger, or anything that writes like one. */
+export interface RequestLog {
+  isLevelEnabled(level: 'debug' | 'info' | 'warn' | 'error'): boolean;
+  debug(fields: object, message?: string): void;
+  info(fields: object, message?: string): void;
+  warn(fields: object, message?: string): void;
+  error(fields: object, message?: string): void;
 }

@@ -1,6 +1,6 @@
 export * from './access-token';
 export * from './batch';
-export type { Context } from './context';
+export type { Context, RequestLog } from './context';
 export * from './deadline';
 export * from './errors';
 export * from './internal-token';

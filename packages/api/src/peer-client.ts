@@ -65,7 +65,6 @@ export function createPeerClient<TRouter extends AnyRouter>(
             authorization: `Bearer ${await mintInternalToken(options.internalTokenSecret, {
               audience: options.target,
               caller,
-              requestId: onBehalfOf.requestId,
             })}`,
             'x-request-id': onBehalfOf.requestId,
             ...traceHeaders(onBehalfOf.traceparent),

@@ -1,5 +1,5 @@
 import { type Span, SpanStatusCode, trace } from '@opentelemetry/api';
-import { initTRPC, TRPCError } from '@trpc/server';
+import { getTRPCErrorFromUnknown, initTRPC, TRPCError } from '@trpc/server';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import { ZodError } from 'zod';
 import type { Context } from './context';
@@ -61,13 +61,19 @@ const tracer = trace.getTracer('@bindery/api');
 const MAX_LOGGED_INPUT_BYTES = 4096;
 
 /**
- * Measures, traces and logs every call. The span `trpc <path>` is a child of the request's; the
- * procedure sees its trace context as `ctx.traceparent`, so the peer calls it makes and the events
- * it writes continue the trace from it. Without an OpenTelemetry SDK no span is made at all (a no-op
- * span still costs context switching on every call) and `ctx.traceparent` stays the header the call
- * came with.
+ * The one middleware every procedure runs first. In order, it
+ * - measures, traces and logs the call: the span `trpc <path>` is a child of the request's, and the
+ *   procedure sees its trace context as `ctx.traceparent`, so the peer calls it makes and the events
+ *   it writes continue the trace from it. Without an OpenTelemetry SDK no span is made at all (a
+ *   no-op span still costs context switching on every call) and `ctx.traceparent` stays the header
+ *   the call came with;
+ * - refuses a call whose caller gave up while it waited (in a batch, for a connection);
+ * - checks the caller against the procedure's access rule;
+ * - turns an internal failure with a known cause (a constraint violation, a peer's client error)
+ *   into the client error it is.
+ * One middleware rather than four: every level of tRPC's middleware chain copies the call's options.
  */
-const observed = t.middleware((options) =>
+const guarded = t.middleware((options) =>
   tracingEnabled()
     ? tracer.startActiveSpan(
         `trpc ${options.path}`,
@@ -78,34 +84,52 @@ const observed = t.middleware((options) =>
             'bindery.request_id': options.ctx.requestId,
           },
         },
-        (span) => observe(options, span),
+        (span) => guard(options, span),
       )
-    : observe(options, undefined),
+    : guard(options, undefined),
 );
 
-type ObservedOptions = Parameters<Parameters<typeof t.middleware>[0]>[0];
+type GuardedOptions = Parameters<Parameters<typeof t.middleware>[0]>[0];
 
-async function observe({ path, type, ctx, getRawInput, next }: ObservedOptions, span: Span | undefined) {
+async function guard(
+  { path, type, ctx, meta, getRawInput, next }: GuardedOptions,
+  span: Span | undefined,
+): Promise<Awaited<ReturnType<GuardedOptions['next']>>> {
   const startedAt = performance.now();
-  const stopTimer = procedureDuration.startTimer();
+  let error: TRPCError | undefined;
   try {
+    assertBeforeDeadline(ctx.deadline);
+    authorize(meta, ctx.caller);
     const result = await next({
       ctx: { traceparent: span ? currentTraceparent(ctx.traceparent) : ctx.traceparent },
     });
-    const outcome = result.ok ? 'ok' : result.error.code;
-    procedureCalls.inc({ procedure: path, type, outcome });
-    stopTimer({ procedure: path, type, outcome });
-    span?.setAttribute('bindery.outcome', outcome);
-    if (span && !result.ok && getHTTPStatusCodeFromError(result.error) >= 500) {
-      span.recordException(result.error.cause ?? result.error);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: result.error.message });
-    }
-    const durationMs = Math.round((performance.now() - startedAt) * 10) / 10;
-    const debug = ctx.log.isLevelEnabled('debug') ? await loggableInput(getRawInput) : {};
-    ctx.log.info({ procedure: path, type, outcome, durationMs, ...debug }, 'procedure called');
+    if (result.ok) return result;
+    const clientError =
+      result.error.code === 'INTERNAL_SERVER_ERROR' ? toClientError(result.error.cause) : null;
+    if (clientError) throw clientError;
+    error = result.error;
     return result;
+  } catch (cause) {
+    error = getTRPCErrorFromUnknown(cause);
+    throw error;
   } finally {
-    span?.end();
+    const outcome = error ? error.code : 'ok';
+    const durationSeconds = (performance.now() - startedAt) / 1000;
+    procedureCalls.inc({ procedure: path, type, outcome });
+    procedureDuration.observe({ procedure: path, type, outcome }, durationSeconds);
+    if (span) {
+      span.setAttribute('bindery.outcome', outcome);
+      if (error && getHTTPStatusCodeFromError(error) >= 500) {
+        span.recordException(error.cause ?? error);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
+      }
+      span.end();
+    }
+    const durationMs = Math.round(durationSeconds * 10_000) / 10;
+    if (ctx.log.isLevelEnabled('info')) {
+      const debug = ctx.log.isLevelEnabled('debug') ? await loggableInput(getRawInput) : {};
+      ctx.log.info({ procedure: path, type, outcome, durationMs, ...debug }, 'procedure called');
+    }
   }
 }
 
@@ -116,36 +140,20 @@ async function loggableInput(getRawInput: () => Promise<unknown>): Promise<Recor
   return inputBytes > MAX_LOGGED_INPUT_BYTES ? { inputBytes } : { input };
 }
 
-const clientErrors = t.middleware(async ({ next }) => {
-  const result = await next();
-  if (!result.ok && result.error.code === 'INTERNAL_SERVER_ERROR') {
-    const clientError = toClientError(result.error.cause);
-    if (clientError) throw clientError;
-  }
-  return result;
-});
-
-const authorized = t.middleware(({ meta, ctx, next }) => {
+function authorize(meta: ProcedureMeta | undefined, caller: Context['caller']): void {
   if (!meta?.access) {
     // Every builder below sets access; a procedure without it is a programming error, so fail closed.
     throw new TRPCError({ code: 'FORBIDDEN', message: 'Procedure declares no access rule' });
   }
-  if (!isAllowed(meta.access, ctx.caller)) {
-    if (meta.access.kind === 'roles' && !ctx.caller.user) {
+  if (!isAllowed(meta.access, caller)) {
+    if (meta.access.kind === 'roles' && !caller.user) {
       throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Sign in to call this procedure' });
     }
     throw new TRPCError({ code: 'FORBIDDEN', message: 'Not allowed to call this procedure' });
   }
-  return next();
-});
+}
 
-/** A call whose caller gave up while it waited (in a batch, for a connection) is not started. */
-const withinDeadline = t.middleware(({ ctx, next }) => {
-  assertBeforeDeadline(ctx.deadline);
-  return next();
-});
-
-const baseProcedure = t.procedure.use(observed).use(clientErrors).use(withinDeadline).use(authorized);
+const baseProcedure = t.procedure.use(guarded);
 
 /** Anyone may call it, signed in or not. */
 export const publicProcedure = baseProcedure.meta({ access: { kind: 'public' } });

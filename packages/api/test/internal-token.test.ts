@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader, SignJWT } from 'jose';
-import { describe, expect, expectTypeOf, test } from 'vitest';
+import { describe, expect, expectTypeOf, test, vi } from 'vitest';
 import {
   INTERNAL_TOKEN_TTL_SECONDS,
   type InternalTokenClaims,
@@ -56,9 +56,9 @@ describe('mint then verify', () => {
       { peer: 'gateway', relayed: true, user: { id: 'user-4', roles: [] }, ip: null },
     ],
   ])('round-trips %s', async (_, caller) => {
-    const token = await mintInternalToken(secret, { audience: 'auth', caller, requestId: 'req-42' });
+    const token = await mintInternalToken(secret, { audience: 'auth', caller });
     const claims = await verifyInternalToken(secret, token, 'auth');
-    expect(claims).toEqual({ caller, requestId: 'req-42' });
+    expect(claims).toEqual({ caller });
   });
 
   test('the token is a short-lived HS256 JWT with issuer and audience named after the services', async () => {
@@ -71,7 +71,6 @@ describe('mint then verify', () => {
         user: { id: 'u1', roles: ['admin'], apiTokenId: 't1' },
         ip: '10.0.0.1',
       },
-      requestId: 'r1',
     });
     expect(decodeProtectedHeader(token)).toEqual({ alg: 'HS256' });
     const { iat, exp, ...claims } = decodeJwt(token);
@@ -81,7 +80,6 @@ describe('mint then verify', () => {
         "ip": "10.0.0.1",
         "iss": "bindery:gateway",
         "rel": true,
-        "rid": "r1",
         "roles": [
           "admin",
         ],
@@ -98,7 +96,6 @@ describe('mint then verify', () => {
     const token = await mintInternalToken(secret, {
       audience: 'users',
       caller: { peer: 'auth', relayed: false, user: null, ip: null },
-      requestId: 'r',
       ttlSeconds: 5,
     });
     const { iat, exp } = decodeJwt(token);
@@ -127,7 +124,6 @@ describe('mint then verify', () => {
       .sign(secret);
     expect(await verifyInternalToken(secret, token, 'users')).toEqual({
       caller: { peer: 'gateway', relayed: false, user: { id: 'u1', roles: [] }, ip: null },
-      requestId: '',
     });
   });
 
@@ -141,7 +137,7 @@ describe('verification refuses', () => {
   const caller: Caller = { peer: 'gateway', relayed: true, user: { id: 'u1', roles: ['admin'] }, ip: null };
 
   test('a token addressed to another service', async () => {
-    const token = await mintInternalToken(secret, { audience: 'users', caller, requestId: 'r' });
+    const token = await mintInternalToken(secret, { audience: 'users', caller });
     expect(await rejectionOf(() => verifyInternalToken(secret, token, 'catalog'))).toMatchInlineSnapshot(`
       {
         "message": "internal token rejected: aud",
@@ -168,7 +164,6 @@ describe('verification refuses', () => {
     const token = await mintInternalToken(secret, {
       audience: 'auth',
       caller,
-      requestId: 'r',
       ttlSeconds: 0,
     });
     expect((await rejectionOf(() => verifyInternalToken(secret, token, 'auth'))).message).toBe(
@@ -177,7 +172,7 @@ describe('verification refuses', () => {
   });
 
   test('a token signed with another secret', async () => {
-    const token = await mintInternalToken(randomBytes(48), { audience: 'auth', caller, requestId: 'r' });
+    const token = await mintInternalToken(randomBytes(48), { audience: 'auth', caller });
     expect(await rejectionOf(() => verifyInternalToken(secret, token, 'auth'))).toEqual({
       name: 'InternalTokenError',
       message: 'internal token invalid',
@@ -188,7 +183,6 @@ describe('verification refuses', () => {
     const token = await mintInternalToken(secret, {
       audience: 'auth',
       caller: { ...caller, user: { id: 'u1', roles: ['customer'] } },
-      requestId: 'r',
     });
     const [header, payload, signature] = token.split('.');
     const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString('utf8'));
@@ -262,5 +256,118 @@ describe('verification refuses', () => {
     expect((await rejectionOf(() => verifyInternalToken(secret, token, 'auth'))).message).toBe(
       'unknown issuer',
     );
+  });
+});
+
+describe('interoperates with other HS256 JWT libraries, in the one form Bindery mints', () => {
+  const claims = { rid: 'r', rel: true, roles: ['viewer'] };
+  const signed = (header: Record<string, unknown>, expiry: string | number = '30s') =>
+    new SignJWT(claims)
+      .setProtectedHeader(header as { alg: string })
+      .setIssuer('bindery:gateway')
+      .setAudience(['bindery:users', 'bindery:auth'])
+      .setSubject('u1')
+      .setExpirationTime(expiry)
+      .sign(secret);
+
+  test('a token jose signed with a typ header and an audience list verifies', async () => {
+    const token = await signed({ alg: 'HS256', typ: 'JWT' });
+    expect(await verifyInternalToken(secret, token, 'auth')).toEqual({
+      caller: { peer: 'gateway', relayed: true, user: { id: 'u1', roles: ['viewer'] }, ip: null },
+    });
+  });
+
+  test('a header with critical extensions is refused', async () => {
+    const token = await signed({ alg: 'HS256', crit: ['b64'], b64: true });
+    expect((await rejectionOf(() => verifyInternalToken(secret, token, 'auth'))).message).toBe(
+      'internal token invalid',
+    );
+  });
+
+  test('a token with no expiry is refused', async () => {
+    const token = await new SignJWT(claims)
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer('bindery:gateway')
+      .setAudience('bindery:auth')
+      .sign(secret);
+    expect((await rejectionOf(() => verifyInternalToken(secret, token, 'auth'))).message).toBe(
+      'internal token invalid',
+    );
+  });
+
+  test('a signature spelled another way (padding, a fourth segment) is refused', async () => {
+    const token = await mintInternalToken(secret, {
+      audience: 'auth',
+      caller: { peer: 'gateway', relayed: false, user: null, ip: null },
+    });
+    for (const altered of [`${token}=`, `${token}.`, `${token.slice(0, -1)}`]) {
+      expect((await rejectionOf(() => verifyInternalToken(secret, altered, 'auth'))).message).toBe(
+        'internal token invalid',
+      );
+    }
+  });
+});
+
+describe('tokens are minted once per caller and checked once', () => {
+  const caller: Caller = {
+    peer: 'gateway',
+    relayed: true,
+    user: { id: 'u9', roles: ['viewer'] },
+    ip: '10.0.0.9',
+  };
+
+  test('the same caller and audience get the same token until half its lifetime has passed', async () => {
+    vi.useFakeTimers({ now: new Date('2026-11-28T12:00:00Z'), toFake: ['Date'] });
+    try {
+      const first = await mintInternalToken(secret, { audience: 'orders', caller });
+      expect(await mintInternalToken(secret, { audience: 'orders', caller })).toBe(first);
+      expect(await mintInternalToken(secret, { audience: 'billing', caller })).not.toBe(first);
+      expect(
+        await mintInternalToken(secret, { audience: 'orders', caller: { ...caller, ip: null } }),
+      ).not.toBe(first);
+      expect(
+        await mintInternalToken(secret, {
+          audience: 'orders',
+          caller: { ...caller, user: { id: 'u9', roles: ['admin'] } },
+        }),
+      ).not.toBe(first);
+      expect(await mintInternalToken(randomBytes(48), { audience: 'orders', caller })).not.toBe(first);
+      vi.setSystemTime(Date.now() + (INTERNAL_TOKEN_TTL_SECONDS / 2) * 1000);
+      const renewed = await mintInternalToken(secret, { audience: 'orders', caller });
+      expect(renewed).not.toBe(first);
+      expect((await verifyInternalToken(secret, renewed, 'orders')).caller).toEqual(caller);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  test('a checked token stays valid only until it expires, and only for its audience', async () => {
+    vi.useFakeTimers({ now: new Date('2026-11-28T13:00:00Z'), toFake: ['Date'] });
+    try {
+      const token = await mintInternalToken(secret, { audience: 'notifications', caller });
+      expect((await verifyInternalToken(secret, token, 'notifications')).caller).toEqual(caller);
+      expect((await rejectionOf(() => verifyInternalToken(secret, token, 'billing'))).message).toBe(
+        'internal token rejected: aud',
+      );
+      expect(
+        (await rejectionOf(() => verifyInternalToken(randomBytes(48), token, 'notifications'))).message,
+      ).toBe('internal token invalid');
+      vi.setSystemTime(Date.now() + INTERNAL_TOKEN_TTL_SECONDS * 1000);
+      expect((await rejectionOf(() => verifyInternalToken(secret, token, 'notifications'))).message).toBe(
+        'internal token expired',
+      );
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  test("the claims a checked token yields are frozen: no call changes another's caller", async () => {
+    const token = await mintInternalToken(secret, { audience: 'users', caller });
+    const claims = await verifyInternalToken(secret, token, 'users');
+    expect(await verifyInternalToken(secret, token, 'users')).toBe(claims);
+    expect(() => {
+      (claims.caller.user!.roles as string[]).push('admin');
+    }).toThrow(TypeError);
+    expect(Object.isFrozen(claims.caller)).toBe(true);
   });
 });

@@ -3,7 +3,7 @@ export * from './discovery/index';
 export { ConfigError, optionalUrl, parseEnv, port } from './env';
 export { BodyTooLargeError, MAX_BODY_BYTES, readBody, sendJson } from './http-util';
 export { type Keys, loadKeys } from './keys';
-export { createLogger, type Logger, REDACTED_PATHS, setLogDestination } from './logger';
+export { createLogger, type Logger, REDACTED_PATHS, RequestLogger, setLogDestination } from './logger';
 export {
   createQueue,
   createQueueRedis,

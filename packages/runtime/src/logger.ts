@@ -1,3 +1,4 @@
+import type { RequestLog } from '@bindery/api';
 import { isSpanContextValid, trace } from '@opentelemetry/api';
 import pino, { type DestinationStream, type Logger } from 'pino';
 
@@ -61,4 +62,36 @@ export function createLogger(
       : {}),
   };
   return destination ? pino(loggerOptions, destination) : pino(loggerOptions);
+}
+
+/**
+ * The log of one call: every line carries `requestId`, as a pino child's would. A child costs a
+ * copy of the logger and its bindings run through redaction, on every request; this only adds the
+ * field to the lines actually written.
+ */
+export class RequestLogger implements RequestLog {
+  constructor(
+    private readonly base: Logger,
+    private readonly requestId: string,
+  ) {}
+
+  isLevelEnabled(level: 'debug' | 'info' | 'warn' | 'error'): boolean {
+    return this.base.isLevelEnabled(level);
+  }
+
+  debug(fields: object, message?: string): void {
+    if (this.base.isLevelEnabled('debug')) this.base.debug({ requestId: this.requestId, ...fields }, message);
+  }
+
+  info(fields: object, message?: string): void {
+    if (this.base.isLevelEnabled('info')) this.base.info({ requestId: this.requestId, ...fields }, message);
+  }
+
+  warn(fields: object, message?: string): void {
+    if (this.base.isLevelEnabled('warn')) this.base.warn({ requestId: this.requestId, ...fields }, message);
+  }
+
+  error(fields: object, message?: string): void {
+    if (this.base.isLevelEnabled('error')) this.base.error({ requestId: this.requestId, ...fields }, message);
+  }
 }

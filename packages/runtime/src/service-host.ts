@@ -19,7 +19,7 @@ import { TRPCError } from '@trpc/server';
 import { collectDefaultMetrics, register } from 'prom-client';
 import type { Registration, ServiceRegistry } from './discovery/service-registry';
 import { sendJson } from './http-util';
-import type { Logger } from './logger';
+import { type Logger, RequestLogger } from './logger';
 import { leanTrpcNodeHandler, stockTrpcNodeHandler, type TrpcAdapterName } from './trpc-node-adapter';
 import { withTimeout } from './with-timeout';
 
@@ -275,13 +275,12 @@ function routerHandler(options: StartServiceOptions, log: Logger): RequestHandle
             token,
             options.name as ServiceName,
           );
-          const id = claims.requestId || requestId;
           return {
             caller: claims.caller,
-            requestId: id,
+            requestId,
             traceparent: headerValue(req, 'traceparent'),
             deadline: deadlineFromHeader(headerValue(req, DEADLINE_HEADER)),
-            log: log.child({ requestId: id }),
+            log: new RequestLogger(log, requestId),
           };
         } catch (error) {
           const reason = error instanceof InternalTokenError ? error.message : 'internal token invalid';

@@ -10,7 +10,7 @@ import {
 import { nodeHTTPRequestHandler } from '@trpc/server/adapters/node-http';
 import { getHTTPStatusCode } from '@trpc/server/http';
 import type { TRPCResponse } from '@trpc/server/rpc';
-import { getErrorShape } from '@trpc/server/unstable-core-do-not-import';
+import { defaultTransformer, getErrorShape } from '@trpc/server/unstable-core-do-not-import';
 
 /**
  * Which adapter answers `/trpc` in a service: `lean` (this file) or `stock` (tRPC's own
@@ -98,8 +98,8 @@ export async function leanTrpcNodeHandler<TContext>(
   if (needsStockAdapter(req, method, query)) return stockTrpcNodeHandler(options);
 
   const config = router._def._config;
-  const searchParams = new URLSearchParams(query);
-  const isBatchCall = searchParams.get('batch') === '1';
+  const parameters = queryParameters(query);
+  const isBatchCall = parameters.batch === '1';
   let ctx: TContext | undefined;
   let infoType: TRPCProcedureType | 'unknown' = 'unknown';
   // The stock adapter names the content type only once it answers calls; refusals before are plain text.
@@ -136,7 +136,7 @@ export async function leanTrpcNodeHandler<TContext>(
       });
     }
     infoType = types[0] ?? 'unknown';
-    const inputs = lazyInputs(options, method === 'GET' ? searchParams.get('input') : undefined, {
+    const inputs = new LazyInputs(options, method === 'GET' ? parameters.input : undefined, {
       isBatchCall,
       callCount: paths.length,
       deserialize: config.transformer.input.deserialize,
@@ -148,7 +148,8 @@ export async function leanTrpcNodeHandler<TContext>(
     } catch (cause) {
       contextError = getTRPCErrorFromUnknown(cause);
     }
-    const signal = lazyAbortSignal(res);
+    const abort = new LazyAbortSignal(res);
+    const signal = () => abort.signal;
     contentType = 'application/json';
     const callAt = async (index: number): Promise<CallResult> => {
       const procedure = calls[index]!;
@@ -165,16 +166,13 @@ export async function leanTrpcNodeHandler<TContext>(
           });
         }
         if (contextError) throw contextError;
-        const data: unknown = await procedure({
+        const data = await callProcedure(procedure, {
           path,
-          getRawInput: () => inputs.read(index),
-          ctx,
           type,
-          // Read when the middleware chain copies the options: only requests that reach a procedure pay for it.
-          get signal() {
-            return signal();
-          },
           batchIndex: index,
+          signal,
+          ctx,
+          getRawInput: () => inputs.read(index),
         });
         return { ok: true, data };
       } catch (cause) {
@@ -211,12 +209,7 @@ export async function leanTrpcNodeHandler<TContext>(
               type: infoType,
             }),
           };
-      return send(
-        res,
-        getHTTPStatusCode([response]),
-        contentType,
-        JSON.stringify(transformTRPCResponse(config, response)),
-      );
+      return send(res, getHTTPStatusCode([response]), contentType, serialize(config, response));
     }
 
     const results = await Promise.all(paths.map((_, index) => callAt(index)));
@@ -239,12 +232,7 @@ export async function leanTrpcNodeHandler<TContext>(
         }),
       };
     });
-    return send(
-      res,
-      getHTTPStatusCode(responses),
-      contentType,
-      JSON.stringify(transformTRPCResponse(config, responses)),
-    );
+    return send(res, getHTTPStatusCode(responses), contentType, serialize(config, responses));
   } catch (cause) {
     // Refused before any procedure ran (bad path, mixed types), or a reply that cannot be serialized.
     const error = getTRPCErrorFromUnknown(cause);
@@ -252,12 +240,99 @@ export async function leanTrpcNodeHandler<TContext>(
     const response = {
       error: getErrorShape({ config, error, type: infoType, path: undefined, input: undefined, ctx }),
     };
-    return send(
-      res,
-      getHTTPStatusCode(response),
-      contentType,
-      JSON.stringify(transformTRPCResponse(config, response)),
-    );
+    return send(res, getHTTPStatusCode(response), contentType, serialize(config, response));
+  }
+}
+
+interface ProcedureCall {
+  path: string;
+  type: TRPCProcedureType;
+  batchIndex: number;
+  /** The request's abort signal, made when a middleware or the resolver first reads it. */
+  signal: () => AbortSignal;
+  ctx: unknown;
+  getRawInput: () => Promise<unknown>;
+}
+
+interface ProcedureDef {
+  middlewares: ((options: Record<string, unknown>) => Promise<MiddlewareResult>)[];
+  meta: unknown;
+  caller?: unknown;
+}
+
+type MiddlewareResult =
+  | { ok: true; data: unknown; marker: string }
+  | { ok: false; error: TRPCError; marker: string };
+
+/** The marker tRPC's middleware results carry (`middlewareMarker` in @trpc/server's middleware.ts). */
+const MIDDLEWARE_MARKER = 'middlewareMarker';
+
+/**
+ * Calls a procedure as tRPC's own procedure caller (`createProcedureCaller`/`callRecursive` of
+ * @trpc/server 11.22.1) does, through its middleware list with the same options at every level:
+ * `path`, `type`, `ctx`, `input`, `getRawInput`, `signal`, `batchIndex`, `meta` and `next`; `next`
+ * merges the context it is given into the one it got, and a middleware that throws yields the
+ * failed result. tRPC copies the whole option object twice at each level with a property-by-property
+ * spread helper, the largest cost of a call once Fetch objects are gone; here each level builds one
+ * small object. A procedure with an `experimental_caller` is called through tRPC itself.
+ */
+async function callProcedure(procedure: AnyTRPCProcedure, call: ProcedureCall): Promise<unknown> {
+  const def = procedure._def as unknown as ProcedureDef;
+  if (def.caller || !Array.isArray(def.middlewares)) {
+    return procedure({
+      path: call.path,
+      getRawInput: call.getRawInput,
+      ctx: call.ctx,
+      type: call.type,
+      signal: call.signal(),
+      batchIndex: call.batchIndex,
+    });
+  }
+  const result = await callFrom(0, def, call, call.ctx, undefined, call.getRawInput);
+  if (!result) {
+    throw new TRPCError({
+      code: 'INTERNAL_SERVER_ERROR',
+      message: 'No result from middlewares - did you forget to `return next()`?',
+    });
+  }
+  if (!result.ok) throw result.error;
+  return result.data;
+}
+
+async function callFrom(
+  index: number,
+  def: ProcedureDef,
+  call: ProcedureCall,
+  ctx: unknown,
+  input: unknown,
+  getRawInput: () => Promise<unknown>,
+): Promise<MiddlewareResult> {
+  try {
+    const middleware = def.middlewares[index]!;
+    return await middleware({
+      path: call.path,
+      getRawInput,
+      ctx,
+      type: call.type,
+      get signal() {
+        return call.signal();
+      },
+      batchIndex: call.batchIndex,
+      input,
+      meta: def.meta,
+      next(nextOptions?: { ctx?: object; input?: unknown; getRawInput?: () => Promise<unknown> }) {
+        return callFrom(
+          index + 1,
+          def,
+          call,
+          nextOptions?.ctx ? { ...(ctx as object), ...nextOptions.ctx } : ctx,
+          nextOptions && 'input' in nextOptions ? nextOptions.input : input,
+          nextOptions?.getRawInput ?? getRawInput,
+        );
+      },
+    });
+  } catch (cause) {
+    return { ok: false, error: getTRPCErrorFromUnknown(cause), marker: MIDDLEWARE_MARKER };
   }
 }
 
@@ -288,17 +363,46 @@ function isNonJsonBodyType(contentType: string | undefined): boolean {
 }
 
 /** The call inputs, parsed once when a procedure first asks for its own, as tRPC's memo does. */
-function lazyInputs(
-  options: Pick<TrpcNodeHandlerOptions<unknown>, 'req' | 'maxBodySize'>,
-  queryInput: string | null | undefined,
-  shape: { isBatchCall: boolean; callCount: number; deserialize: (value: unknown) => unknown },
-) {
-  let pending: Promise<Record<number, unknown>> | undefined;
-  let parsed: Record<number, unknown> | undefined;
-  const parse = async (): Promise<Record<number, unknown>> => {
+class LazyInputs {
+  private pending: Promise<Record<number, unknown>> | undefined;
+  private parsed: Record<number, unknown> | undefined;
+
+  constructor(
+    private readonly source: Pick<TrpcNodeHandlerOptions<unknown>, 'req' | 'maxBodySize'>,
+    /** The `input` query parameter of a GET (null when absent), undefined for a POST's body. */
+    private readonly queryInput: string | null | undefined,
+    private readonly shape: {
+      isBatchCall: boolean;
+      callCount: number;
+      deserialize: (value: unknown) => unknown;
+    },
+  ) {}
+
+  async read(index: number): Promise<unknown> {
+    if (this.parsed) return this.parsed[index];
+    this.pending ??= this.parse().catch((cause: unknown) => {
+      if (cause instanceof TRPCError) throw cause;
+      throw new TRPCError({
+        code: 'BAD_REQUEST',
+        message: cause instanceof Error ? cause.message : 'Invalid input',
+        cause,
+      });
+    });
+    this.parsed = await this.pending;
+    return this.parsed[index];
+  }
+
+  /** The input of call `index` if it was parsed, for error shapes and `onError`. */
+  result(index: number): unknown {
+    return this.parsed?.[index];
+  }
+
+  private async parse(): Promise<Record<number, unknown>> {
+    const { queryInput, shape } = this;
     let inputs: unknown;
-    if (queryInput === undefined) inputs = JSON.parse(await readUtf8Body(options.req, options.maxBodySize));
-    else if (queryInput) inputs = JSON.parse(queryInput);
+    if (queryInput === undefined) {
+      inputs = JSON.parse(await readUtf8Body(this.source.req, this.source.maxBodySize));
+    } else if (queryInput) inputs = JSON.parse(queryInput);
     const record: Record<number, unknown> = Object.create(null);
     if (inputs === undefined) return record;
     if (!shape.isBatchCall) {
@@ -316,25 +420,7 @@ function lazyInputs(
       if (input !== undefined) record[index] = shape.deserialize(input);
     }
     return record;
-  };
-  return {
-    async read(index: number): Promise<unknown> {
-      if (parsed) return parsed[index];
-      pending ??= parse().catch((cause: unknown) => {
-        if (cause instanceof TRPCError) throw cause;
-        throw new TRPCError({
-          code: 'BAD_REQUEST',
-          message: cause instanceof Error ? cause.message : 'Invalid input',
-          cause,
-        });
-      });
-      parsed = await pending;
-      return parsed[index];
-    },
-    result(index: number): unknown {
-      return parsed?.[index];
-    },
-  };
+  }
 }
 
 /**
@@ -386,21 +472,73 @@ function readUtf8Body(req: IncomingMessage, limitBytes: number): Promise<string>
  * One abort signal per request, made on first use, aborted when the connection closes before the
  * response is complete (the client went away), as the stock adapter's `Request.signal` is.
  */
-function lazyAbortSignal(res: ServerResponse): () => AbortSignal {
-  let controller: AbortController | undefined;
-  return () => {
-    if (controller) return controller.signal;
-    const created = new AbortController();
-    controller = created;
+class LazyAbortSignal {
+  private controller: AbortController | undefined;
+
+  constructor(private readonly res: ServerResponse) {}
+
+  get signal(): AbortSignal {
+    if (this.controller) return this.controller.signal;
+    const controller = new AbortController();
+    this.controller = controller;
+    const { res } = this;
     if (res.closed) {
-      if (!res.writableEnded) created.abort();
+      if (!res.writableEnded) controller.abort();
     } else {
       res.once('close', () => {
-        if (!res.writableEnded) created.abort();
+        if (!res.writableEnded) controller.abort();
       });
     }
-    return created.signal;
-  };
+    return controller.signal;
+  }
+}
+
+/**
+ * The `batch` and `input` query parameters as `URLSearchParams` reads them (the first of each, `+`
+ * as a space, percent-decoded), without building one per request. A malformed percent-encoding,
+ * which `URLSearchParams` keeps as it is, is left to `URLSearchParams` itself.
+ */
+function queryParameters(query: string): { batch: string | null; input: string | null } {
+  let batch: string | null = null;
+  let input: string | null = null;
+  try {
+    let start = 0;
+    while (start <= query.length && (batch === null || input === null)) {
+      let end = query.indexOf('&', start);
+      if (end === -1) end = query.length;
+      if (end > start) {
+        const equals = query.indexOf('=', start);
+        const nameEnd = equals === -1 || equals > end ? end : equals;
+        const name = formDecode(query.slice(start, nameEnd));
+        if ((name === 'batch' && batch === null) || (name === 'input' && input === null)) {
+          const value = nameEnd === end ? '' : formDecode(query.slice(nameEnd + 1, end));
+          if (name === 'batch') batch = value;
+          else input = value;
+        }
+      }
+      start = end + 1;
+    }
+  } catch {
+    const parameters = new URLSearchParams(query);
+    return { batch: parameters.get('batch'), input: parameters.get('input') };
+  }
+  return { batch, input };
+}
+
+/** One form-encoded name or value; throws on a malformed percent-encoding or invalid UTF-8. */
+function formDecode(text: string): string {
+  const spaced = text.includes('+') ? text.replaceAll('+', ' ') : text;
+  return spaced.includes('%') ? decodeURIComponent(spaced) : spaced;
+}
+
+/** The reply's JSON; tRPC's response transform is skipped when the router has no transformer. */
+function serialize(
+  config: AnyTRPCRouter['_def']['_config'],
+  response: TRPCResponse | TRPCResponse[],
+): string {
+  return JSON.stringify(
+    config.transformer === defaultTransformer ? response : transformTRPCResponse(config, response),
+  );
 }
 
 function send(res: ServerResponse, status: number, contentType: string, body: string): void {

@@ -46,15 +46,18 @@ const serviceRouter = router({
 
 const relayedAnonymous: Caller = { peer: 'gateway', relayed: true, user: null, ip: '203.0.113.7' };
 
+/** An internal token, with the request id beside it as peers and the gateway send it. */
 async function bearer(
   options: { audience?: ServiceName; caller?: Caller; requestId?: string } = {},
-): Promise<{ authorization: string }> {
+): Promise<Record<string, string>> {
   const token = await mintInternalToken(secret, {
     audience: options.audience ?? 'catalog',
     caller: options.caller ?? relayedAnonymous,
-    requestId: options.requestId ?? 'req-from-token',
   });
-  return { authorization: `Bearer ${token}` };
+  return {
+    authorization: `Bearer ${token}`,
+    ...(options.requestId ? { 'x-request-id': options.requestId } : {}),
+  };
 }
 
 let readinessFailure: Error | null = null;
@@ -239,13 +242,12 @@ describe('/trpc', () => {
     const token = await mintInternalToken(randomBytes(48), {
       audience: 'catalog',
       caller: relayedAnonymous,
-      requestId: 'r',
     });
     const reply = await get('/trpc/ping', { authorization: `Bearer ${token}` });
     expect(reply).toMatchObject({ status: 401, body: { error: { message: 'internal token invalid' } } });
   });
 
-  test('a valid token answers 200, and the procedure sees the caller and request id it carries', async () => {
+  test('a valid token answers 200, and the procedure sees its caller and the request id', async () => {
     const caller: Caller = {
       peer: 'gateway',
       relayed: true,
@@ -263,14 +265,15 @@ describe('/trpc', () => {
     });
   });
 
-  test('a token without a request id takes the x-request-id header, echoed on the response', async () => {
+  test('the request id is the x-request-id header, echoed on the response, or a new one', async () => {
     const requestId = randomUUID();
-    const reply = await get('/trpc/whoami', {
-      ...(await bearer({ requestId: '' })),
-      'x-request-id': requestId,
-    });
+    const reply = await get('/trpc/whoami', await bearer({ requestId }));
     expect(reply.body).toMatchObject({ result: { data: { requestId } } });
     expect(reply.headers.get('x-request-id')).toBe(requestId);
+    const fresh = await get('/trpc/whoami', await bearer());
+    const freshId = (fresh.body as { result: { data: { requestId: string } } }).result.data.requestId;
+    expect(freshId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(fresh.headers.get('x-request-id')).toBe(freshId);
   });
 
   test('a service procedure refuses a relayed caller with 403 and admits its service', async () => {
@@ -308,11 +311,7 @@ describe('/trpc', () => {
   });
 
   test('an unexpected error answers 500 without its message, and is logged with the request id', async () => {
-    // As peer clients and the gateway do, the request id travels both in the token and the header.
-    const reply = await get('/trpc/crash', {
-      ...(await bearer({ requestId: 'req-crash' })),
-      'x-request-id': 'req-crash',
-    });
+    const reply = await get('/trpc/crash', await bearer({ requestId: 'req-crash' }));
     expect(reply).toMatchObject({ status: 500, body: { error: { message: 'Internal server error' } } });
     expect(JSON.stringify(reply.body)).not.toContain('disk full');
     const logged = logLines.find((line) => line.msg === 'procedure failed' && line.requestId === 'req-crash');

@@ -82,6 +82,38 @@ const conformanceRouter = router({
         aborted[input.adapter] = seen;
         return 'finished';
       }),
+    // tRPC's middleware semantics, which the lean adapter runs itself.
+    contextMerged: publicProcedure
+      .use(({ next }) => next({ ctx: { first: 'one' } }))
+      .use(({ ctx, next }) => next({ ctx: { second: `${ctx.first}+two` } }))
+      .query(({ ctx }) => ({ first: ctx.first, second: ctx.second, requestId: ctx.requestId })),
+    inputReplaced: publicProcedure
+      .input(z.object({ n: z.number() }))
+      .use(({ input, next }) => next({ input: { n: input.n + 1 } }))
+      .query(({ input }) => input.n),
+    rawInputReplaced: publicProcedure
+      .use(({ next }) => next({ getRawInput: async () => ({ text: 'replaced' }) }))
+      .input(z.object({ text: z.string() }))
+      .query(({ input }) => input.text),
+    middlewareThrows: publicProcedure
+      .use(() => {
+        throw new TRPCError({ code: 'PRECONDITION_FAILED', message: 'Not yet' });
+      })
+      .query(() => 'unreachable'),
+    middlewareForgetsNext: publicProcedure
+      .use((async () => undefined) as unknown as Parameters<typeof publicProcedure.use>[0])
+      .query(() => 'unreachable'),
+    outputChecked: publicProcedure
+      .output(z.object({ n: z.number() }))
+      .query(() => ({ n: 'not a number' }) as unknown as { n: number }),
+    optionsCopied: publicProcedure
+      .use((options) => {
+        const copy = { ...options };
+        return copy.next({
+          ctx: { keys: Object.keys(options).sort(), signal: copy.signal instanceof AbortSignal },
+        });
+      })
+      .query(({ ctx, path }) => ({ keys: ctx.keys, signal: ctx.signal, path })),
     ticks: publicProcedure.subscription(async function* () {
       yield 1;
       yield 2;
@@ -119,17 +151,14 @@ beforeAll(async () => {
   adminToken = await mintInternalToken(secret, {
     audience: 'catalog',
     caller: admin,
-    requestId: 'req-admin',
   });
   anonymousToken = await mintInternalToken(secret, {
     audience: 'catalog',
     caller: anonymous,
-    requestId: 'req-anonymous',
   });
   wrongAudienceToken = await mintInternalToken(secret, {
     audience: 'orders',
     caller: admin,
-    requestId: 'req-orders',
   });
 });
 
@@ -216,9 +245,33 @@ const cases: [string, Exchange, number][] = [
     200,
   ],
   ['query input with + and %20', { path: '/trpc/catalog.unicode?input=%22a+b%20c%22' }, 200],
+  ['a parameter name percent-encoded', { path: `/trpc/catalog.unicode?inp%75t=${json('x')}` }, 200],
+  [
+    'the first of two inputs counts',
+    { path: `/trpc/catalog.unicode?input=${json('a')}&input=${json('b')}` },
+    200,
+  ],
+  ['a malformed percent-encoding', { path: '/trpc/catalog.unicode?input=%22a%E0%A4%A%22' }, 200],
+  ['percent-encoding of invalid UTF-8', { path: '/trpc/catalog.unicode?input=%22%FF%22' }, 200],
+  ['empty parameters around the input', { path: `/trpc/catalog.unicode?&&input=${json('y')}&&batch` }, 200],
+  ['batch given as batch=1 twice', { path: `/trpc/catalog.unicode?batch=0&batch=1&input=${json('z')}` }, 200],
   ['optional input absent', { path: '/trpc/catalog.optionalInput' }, 200],
   ['optional input empty', { path: '/trpc/catalog.optionalInput?input=' }, 200],
   ['context reaches the procedure', { path: '/trpc/catalog.status' }, 200],
+  ['middlewares merge the context they pass on', { path: '/trpc/catalog.contextMerged' }, 200],
+  ['a middleware replaces the input', { path: `/trpc/catalog.inputReplaced?input=${json({ n: 1 })}` }, 200],
+  ['a middleware replaces the raw input', { path: '/trpc/catalog.rawInputReplaced' }, 200],
+  ['a middleware throws', { path: '/trpc/catalog.middlewareThrows' }, 412],
+  ['a middleware never calls next', { path: '/trpc/catalog.middlewareForgetsNext' }, 500],
+  ['output validation fails', { path: '/trpc/catalog.outputChecked' }, 500],
+  ['a middleware sees and copies every option', { path: '/trpc/catalog.optionsCopied' }, 200],
+  [
+    'a batch through middlewares',
+    {
+      path: `/trpc/catalog.contextMerged,catalog.middlewareThrows,catalog.inputReplaced?batch=1&input=${json({ 2: { n: 5 } })}`,
+    },
+    207,
+  ],
   [
     'batch of queries',
     {
@@ -501,7 +554,7 @@ describe('the lean tRPC adapter answers like the stock one', () => {
         .slice(before[adapter])
         .filter((line) => line.msg === 'procedure failed');
       expect(failures).toHaveLength(1);
-      expect(failures[0]).toMatchObject({ procedure: 'catalog.crash', requestId: 'req-admin' });
+      expect(failures[0]).toMatchObject({ procedure: 'catalog.crash', requestId: 'conformance' });
     }
   });
 
@@ -516,7 +569,7 @@ describe('the lean tRPC adapter answers like the stock one', () => {
           code: 'BAD_REQUEST',
           httpStatus: 400,
           path: 'catalog.echo',
-          requestId: 'req-admin',
+          requestId: 'conformance',
           issues: expect.arrayContaining([
             expect.objectContaining({ path: 'text' }),
             expect.objectContaining({ path: 'nested.count' }),

@@ -119,7 +119,6 @@ export function httpUpstream(options: {
     const token = await mintInternalToken(options.internalTokenSecret, {
       audience: service,
       caller: request.caller,
-      requestId: request.requestId,
     });
     const rules = request.calls.map((call) => options.procedures.get(call.path));
     const timeoutMs = remainingMs(
