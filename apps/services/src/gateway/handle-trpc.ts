@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   type Caller,
@@ -41,7 +41,49 @@ function traceparentOf(req: IncomingMessage): string {
   if (current) return current;
   const incoming = headerValue(req, 'traceparent');
   if (incoming && TRACEPARENT.test(incoming)) return incoming;
-  return `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
+  return `00-${randomHex(16)}-${randomHex(8)}-01`;
+}
+
+/**
+ * A request target that the URL parser would leave exactly as it is: `/trpc/` and procedure paths,
+ * then a query of letters, digits and percent-encoded bytes (what tRPC clients send), with none of
+ * the characters it encodes or reads specially (`'`, `"`, `#`, spaces, dot segments, backslashes).
+ */
+const PLAIN_TARGET = /^\/trpc\/[\w-]+(?:[.,][\w-]+)*(?:\?[\w%&=.~!$()*+,;:@/?-]*)?$/;
+
+/**
+ * The request's path, query and query parameters, as `new URL` gives them. A plain target, nearly
+ * every request, is split by hand: parsing the whole URL cost more than anything else the gateway
+ * did with the request line.
+ */
+function requestTarget(target = '/'): Pick<URL, 'pathname' | 'search' | 'searchParams'> {
+  if (!PLAIN_TARGET.test(target)) return new URL(target, 'http://gateway');
+  const queryStart = target.indexOf('?');
+  if (queryStart === -1) return { pathname: target, search: '', searchParams: new URLSearchParams() };
+  const search = target.slice(queryStart);
+  return {
+    pathname: target.slice(0, queryStart),
+    // As in `URL`, a lone `?` is no query at all.
+    search: search.length > 1 ? search : '',
+    searchParams: new URLSearchParams(search),
+  };
+}
+
+/**
+ * Random bytes drawn from a pool filled a few kilobytes at a time: asking the system for 16 and 8
+ * bytes on every request cost the gateway more than the rest of its trace handling.
+ */
+const randomPool = Buffer.alloc(4096);
+let randomPoolOffset = randomPool.length;
+
+function randomHex(bytes: number): string {
+  if (randomPoolOffset + bytes > randomPool.length) {
+    randomFillSync(randomPool);
+    randomPoolOffset = 0;
+  }
+  const hex = randomPool.toString('hex', randomPoolOffset, randomPoolOffset + bytes);
+  randomPoolOffset += bytes;
+  return hex;
 }
 
 /**
@@ -58,7 +100,7 @@ export function createTrpcHandler(options: {
   subscriptions: LocalSubscriptions;
 }): RequestHandler {
   const handle: RequestHandler = async (req, res, requestId) => {
-    const url = new URL(req.url ?? '/', 'http://gateway');
+    const url = requestTarget(req.url);
     const procedurePaths = url.pathname.slice('/trpc/'.length);
     const batch = url.searchParams.get('batch') === '1';
     const pathsForErrors = procedurePaths.split(',');
@@ -95,7 +137,8 @@ export function createTrpcHandler(options: {
     let rawBody: Buffer | undefined;
     try {
       // The rules (body limit, timeout, whether a retry is safe) of the procedures called.
-      await options.procedures.refresh(pathsForErrors.map(namespaceOf));
+      const reading = options.procedures.startReading(pathsForErrors.map(namespaceOf));
+      if (reading) await reading;
       if (req.method === 'POST') {
         maxBodyBytes = options.procedures.maxBodyBytes(pathsForErrors);
         rawBody = await readBody(req, maxBodyBytes);

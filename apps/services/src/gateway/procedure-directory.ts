@@ -27,25 +27,33 @@ export class ProcedureDirectory {
    * the list it has meanwhile); never throws.
    */
   async refresh(namespaces: Iterable<string> = Object.keys(this.services())): Promise<void> {
-    const urls = this.services();
+    await this.startReading(namespaces);
+  }
+
+  /**
+   * Starts reading the lists of `namespaces` that are missing or stale, as `refresh` does, and
+   * returns the reads of the missing ones to wait for: none at all (no promise to await) when every
+   * list is there, as it is for nearly every request the gateway answers.
+   */
+  startReading(namespaces: Iterable<string>): Promise<void> | undefined {
+    // Looking up a ready instance of every service is the costly part: only for a list to read.
+    let urls: Record<string, string> | undefined;
     const missing: Promise<void>[] = [];
-    for (const namespace of new Set(namespaces)) {
+    const now = Date.now();
+    for (const namespace of namespaces) {
+      const fetchedAt = this.fetchedAt.get(namespace);
+      if (fetchedAt !== undefined && now - fetchedAt < this.refreshMs) continue;
+      urls ??= this.services();
       const url = urls[namespace];
       if (!url) continue;
-      const fetchedAt = this.fetchedAt.get(namespace);
-      if (
-        (fetchedAt === undefined || Date.now() - fetchedAt >= this.refreshMs) &&
-        !this.reading.has(namespace)
-      ) {
-        this.reading.set(
-          namespace,
-          this.read(namespace, url).finally(() => this.reading.delete(namespace)),
-        );
+      let reading = this.reading.get(namespace);
+      if (!reading) {
+        reading = this.read(namespace, url).finally(() => this.reading.delete(namespace));
+        this.reading.set(namespace, reading);
       }
-      const reading = this.reading.get(namespace);
-      if (fetchedAt === undefined && reading) missing.push(reading);
+      if (fetchedAt === undefined) missing.push(reading);
     }
-    await Promise.all(missing);
+    return missing.length === 0 ? undefined : Promise.all(missing).then(() => undefined);
   }
 
   /** Reads one service's list; on failure the service counts as never read, and is asked again. */

@@ -21,6 +21,7 @@ import type { AnyTRPCRouter } from '@trpc/server';
 import { resolveResponse } from '@trpc/server/http';
 import { Counter, Histogram } from 'prom-client';
 import { Agent } from 'undici';
+import { bufferedRequest } from './buffered-request';
 import type { ProcedureDirectory } from './procedure-directory';
 
 /** A batch of calls for one namespace, with who is calling. */
@@ -86,8 +87,8 @@ interface InstanceReply {
 
 /**
  * Connections to every instance, kept alive between calls: undici keeps a pool per origin (an
- * instance's base URL), and its `request` skips the Fetch objects (`Request`, `Headers`, web
- * streams) that `fetch` builds for every call.
+ * instance's base URL), and dispatching to it directly (see `bufferedRequest`) skips the Fetch
+ * objects (`Request`, `Headers`, web streams) that `fetch` builds for every call.
  */
 function createDispatcher(): Agent {
   return new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 60_000, pipelining: 1 });
@@ -134,36 +135,39 @@ export function httpUpstream(options: {
     try {
       return await pool.call<InstanceReply>(
         async (endpoint, signal) => {
-          const stopTimer = upstreamDuration.startTimer({ service, service_instance: endpoint.url });
+          const startedAt = performance.now();
           let outcome = 'unreachable';
           try {
-            const response = await dispatcher.request({
-              origin: endpoint.url,
-              path: pathAndQuery,
-              method: request.method,
-              headers: {
-                authorization: `Bearer ${token}`,
-                'content-type': 'application/json',
-                'x-request-id': request.requestId,
-                [DEADLINE_HEADER]: String(Math.max(0, deadline - Date.now())),
-                ...traceHeaders(request.traceparent),
+            const response = await bufferedRequest(
+              dispatcher,
+              {
+                origin: endpoint.url,
+                path: pathAndQuery,
+                method: request.method,
+                headers: {
+                  authorization: `Bearer ${token}`,
+                  'content-type': 'application/json',
+                  'x-request-id': request.requestId,
+                  [DEADLINE_HEADER]: String(Math.max(0, deadline - Date.now())),
+                  ...traceHeaders(request.traceparent),
+                },
+                body: body ?? null,
               },
-              body: body ?? null,
               signal,
-            });
-            const reply = Buffer.from(await response.body.arrayBuffer());
+            );
             outcome = response.statusCode >= 500 ? `${response.statusCode}` : 'ok';
             return {
               status: response.statusCode,
-              body: reply,
+              body: response.body,
               notProcessed: response.headers[NOT_PROCESSED_HEADER] !== undefined,
             };
           } catch (error) {
             if (signal.aborted) outcome = 'timeout';
             throw error;
           } finally {
-            upstreamRequests.inc({ service, service_instance: endpoint.url, outcome });
-            stopTimer({ outcome });
+            const labels = { service, service_instance: endpoint.url, outcome };
+            upstreamRequests.inc(labels);
+            upstreamDuration.observe(labels, (performance.now() - startedAt) / 1000);
           }
         },
         {
