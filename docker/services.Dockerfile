@@ -38,5 +38,6 @@ COPY --chown=root:root docker/healthcheck.mjs ./healthcheck.mjs
 USER 1000:1000
 EXPOSE 4000 4101 4102 4103 4104 4105 4106 9000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 CMD ["node", "/app/healthcheck.mjs"]
-ENTRYPOINT ["node", "--enable-source-maps", "dist/bin/service.js"]
+# The Node.js flags are NODE_FLAGS in apps/services/src/processes.ts (heap limits for issue 9).
+ENTRYPOINT ["node", "--enable-source-maps", "--max-old-space-size=384", "--max-semi-space-size=8", "dist/bin/service.js"]
 CMD ["gateway"]

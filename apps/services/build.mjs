@@ -1,5 +1,7 @@
 // Bundles each process entry (src/bin/*.ts) with the workspace packages it uses into dist/bin,
-// leaving npm dependencies external, and copies the committed migrations beside them.
+// leaving npm dependencies external, and copies the committed migrations beside them. Code behind a
+// dynamic import (each service's starter in src/processes.ts) goes into chunks of its own beside the
+// entries, so a process loads only the service it runs.
 import { cpSync, readdirSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
@@ -10,6 +12,7 @@ await build({
   bundle: true,
   platform: 'node',
   format: 'esm',
+  splitting: true,
   target: 'node20',
   sourcemap: true,
   logLevel: 'warning',

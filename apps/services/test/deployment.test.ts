@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import Ajv2019 from 'ajv/dist/2019';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
+import { NODE_FLAGS } from '../src/processes';
 import { lintDockerfile } from './support/deployment/dockerfile-lint';
 import { type BinderyProcess, binderyProcesses, knownVariables } from './support/deployment/inventory';
 import { KubernetesSchemas } from './support/deployment/kubernetes-schemas';
@@ -100,6 +101,11 @@ describe('images', () => {
     expect(ignore).toContain('!docker/healthcheck.mjs');
     for (const file of ['package.json', 'pnpm-lock.yaml', 'pnpm-workspace.yaml'])
       expect(ignore).toContain(`!${file}`);
+  });
+
+  test('the image starts every process with the Node.js flags of npm start and the tests (issue 9)', () => {
+    const entrypoint = /^ENTRYPOINT (.*)$/m.exec(read('docker/services.Dockerfile'))?.[1] ?? '';
+    expect(JSON.parse(entrypoint)).toEqual(['node', ...NODE_FLAGS, 'dist/bin/service.js']);
   });
 
   test("the image's healthcheck knows every service's default port", () => {
@@ -363,6 +369,29 @@ describe('kubernetes', () => {
       ).toBeDefined();
     }
   });
+
+  test.each(overlays)(
+    "%s leaves every process's heap limit room under its container's memory limit",
+    (overlay) => {
+      const oldSpaceMiB = Number(
+        /^--max-old-space-size=(\d+)$/.exec(
+          NODE_FLAGS.find((flag) => flag.startsWith('--max-old-space-size=')) ?? '',
+        )?.[1],
+      );
+      expect(oldSpaceMiB).toBeGreaterThan(0);
+      for (const process of processes) {
+        const container = containerOf(find(overlay, 'Deployment', process.name));
+        // The image's ENTRYPOINT carries the flags: a command here would drop them.
+        expect(container.command, process.name).toBeUndefined();
+        const limit = String(asRecord(asRecord(container.resources).limits).memory);
+        const limitMiB =
+          Number(/^(\d+)Mi$/.exec(limit)?.[1] ?? /^(\d+)Gi$/.exec(limit)?.[1]) *
+          (limit.endsWith('Gi') ? 1024 : 1);
+        // Young generation, code and native memory come on top of the old generation: about 100 MiB.
+        expect(limitMiB - oldSpaceMiB, `${process.name}: limit ${limit}`).toBeGreaterThanOrEqual(100);
+      }
+    },
+  );
 
   test.each(overlays)(
     '%s configures every process through the ConfigMap and the referenced Secrets',

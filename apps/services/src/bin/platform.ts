@@ -10,7 +10,7 @@ import { ConfigError, createLogger, loadKeys, parseEnv } from '@bindery/runtime'
 import { z } from 'zod';
 import { loadServiceConfig } from '../config';
 import { startDiscovery } from '../discovery';
-import { SERVICES, WORKERS } from '../processes';
+import { NODE_FLAGS, SERVICES, WORKERS } from '../processes';
 import { seed } from '../seed';
 
 /**
@@ -85,7 +85,7 @@ async function main() {
     }
   }
   for (const { name, process: processName, env: processEnv } of processes) {
-    const child = spawn(process.execPath, ['--enable-source-maps', serviceEntry, processName], {
+    const child = spawn(process.execPath, [...NODE_FLAGS, serviceEntry, processName], {
       env: processEnv,
       // The IPC channel lets a child notice this process is gone, however it ended.
       stdio: ['inherit', 'inherit', 'inherit', 'ipc'],

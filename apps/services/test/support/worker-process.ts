@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import type { ServiceProcess, WorkerProcess } from '../../src/processes';
+import { NODE_FLAGS, type ServiceProcess, type WorkerProcess } from '../../src/processes';
 import type { TestPlatform } from './platform';
 
 const servicesDir = fileURLToPath(new URL('../..', import.meta.url));
@@ -15,16 +15,26 @@ const servicesDir = fileURLToPath(new URL('../..', import.meta.url));
  * the workers of another. The folder sits under `node_modules/.cache` so the bundle's npm imports
  * resolve from the services' own dependencies; `remove()` deletes it.
  */
-export async function buildWorkerBundle(): Promise<{ entry: string; remove(): void }> {
+export function buildWorkerBundle(): Promise<{ entry: string; remove(): void }> {
+  return buildBundle(join(servicesDir, 'src/bin/service.ts'));
+}
+
+/**
+ * Any entry (a service process, a benchmark's server) bundled like the services: workspace code in
+ * the bundle, npm packages resolved from the services' own dependencies, no names kept. Code run by
+ * tsx instead pays for esbuild's `keepNames` on every closure it creates, which a benchmark counts.
+ */
+export async function buildBundle(entryPoint: string): Promise<{ entry: string; remove(): void }> {
   const cache = join(servicesDir, 'node_modules/.cache');
   mkdirSync(cache, { recursive: true });
   const outdir = mkdtempSync(join(cache, 'bindery-worker-'));
   await build({
-    entryPoints: [join(servicesDir, 'src/bin/service.ts')],
+    entryPoints: [entryPoint],
     outdir: join(outdir, 'bin'),
     bundle: true,
     platform: 'node',
     format: 'esm',
+    splitting: true,
     target: 'node20',
     logLevel: 'warning',
     plugins: [
@@ -41,7 +51,7 @@ export async function buildWorkerBundle(): Promise<{ entry: string; remove(): vo
   // The bundled migrator looks for `../migrations/<service>` beside `bin/`.
   cpSync(join(servicesDir, '../../packages/db/migrations'), join(outdir, 'migrations'), { recursive: true });
   return {
-    entry: join(outdir, 'bin/service.js'),
+    entry: join(outdir, 'bin', basename(entryPoint).replace(/\.ts$/, '.js')),
     remove: () => rmSync(outdir, { recursive: true, force: true }),
   };
 }
@@ -104,7 +114,7 @@ export async function spawnServiceProcess(
   const portVariable = name.endsWith('-worker') ? 'WORKER_PORT' : `${name.toUpperCase()}_PORT`;
   const { config } = platform;
   const port = env[portVariable] ? Number(env[portVariable]) : await freePort();
-  const child: ChildProcess = spawn(process.execPath, [entry, name], {
+  const child: ChildProcess = spawn(process.execPath, [...NODE_FLAGS, entry, name], {
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,

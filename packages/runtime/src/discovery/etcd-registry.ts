@@ -1,4 +1,4 @@
-import { Etcd3, type Lease } from 'etcd3';
+import type { Etcd3, Lease } from 'etcd3';
 import type { HeartbeatOptions, Registration, ServiceInstance, ServiceRegistry } from './service-registry';
 
 export interface EtcdRegistryOptions extends HeartbeatOptions {
@@ -12,16 +12,24 @@ export interface EtcdRegistryOptions extends HeartbeatOptions {
  * The registry on etcd, as Kubernetes itself keeps its state: each instance's key is bound to a
  * lease that the instance keeps alive, so etcd deletes the key when the instance stops answering;
  * watchers follow the prefix with an etcd watch. https://etcd.io/docs/v3.4/learning/api/#lease-api
+ *
+ * The etcd client (with gRPC and protobuf.js, about 4 MB of heap) loads on first use: every process
+ * imports this module through `@bindery/runtime`, and only those configured for etcd need it.
  */
 export function etcdRegistry(options: EtcdRegistryOptions): ServiceRegistry {
   const ttlSeconds = Math.max(1, Math.round((options.ttlMs ?? 10_000) / 1000));
   const prefix = `${options.keyPrefix}registry/`;
-  const client = new Etcd3({ hosts: options.hosts });
+  let connecting: Promise<Etcd3> | undefined;
+  const connect = () => {
+    connecting ??= import('etcd3').then(({ Etcd3 }) => new Etcd3({ hosts: options.hosts }));
+    return connecting;
+  };
   const leases = new Set<Lease>();
   const stops = new Set<() => void>();
   let closed = false;
 
   async function readAll(): Promise<ServiceInstance[]> {
+    const client = await connect();
     const values = await client.getAll().prefix(prefix).strings();
     return Object.values(values).map((value) => JSON.parse(value) as ServiceInstance);
   }
@@ -31,6 +39,7 @@ export function etcdRegistry(options: EtcdRegistryOptions): ServiceRegistry {
     async register(instance) {
       let current = { ...instance };
       const key = `${prefix}${instance.service}/${instance.id}`;
+      const client = await connect();
       let lease: Lease;
       let deregistered = false;
       // A lease lost to a partition or an etcd restart is replaced, and the entry written again.
@@ -60,6 +69,7 @@ export function etcdRegistry(options: EtcdRegistryOptions): ServiceRegistry {
     async watch(onChange) {
       const known = new Map<string, ServiceInstance>();
       const emit = () => onChange([...known.values()]);
+      const client = await connect();
       const watcher = await client.watch().prefix(prefix).create();
       watcher.on('put', (entry) => {
         known.set(entry.key.toString(), JSON.parse(entry.value.toString()) as ServiceInstance);
@@ -91,7 +101,7 @@ export function etcdRegistry(options: EtcdRegistryOptions): ServiceRegistry {
       // As Redis's: entries not deregistered outlive the process by their TTL, as if it had died.
       for (const lease of leases) lease.release();
       leases.clear();
-      client.close();
+      (await connecting)?.close();
     },
   };
 }
