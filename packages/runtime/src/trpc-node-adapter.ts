@@ -105,9 +105,9 @@ export async function leanTrpcNodeHandler<TContext>(
   // The stock adapter names the content type only once it answers calls; refusals before are plain text.
   let contentType = 'text/plain;charset=UTF-8';
   try {
-    let decodedPath: string;
+    let decodedPath = options.path;
     try {
-      decodedPath = decodeURIComponent(options.path);
+      if (decodedPath.includes('%')) decodedPath = decodeURIComponent(decodedPath);
     } catch (cause) {
       throw new TRPCError({
         code: 'BAD_REQUEST',
@@ -117,7 +117,7 @@ export async function leanTrpcNodeHandler<TContext>(
     }
     const paths = isBatchCall ? decodedPath.split(',') : [decodedPath];
     const procedures = router._def.procedures as Record<string, AnyTRPCProcedure | undefined>;
-    const lazy = Object.keys(router._def.lazy).length > 0;
+    const lazy = hasLazyRouters(router);
     const calls: (AnyTRPCProcedure | null)[] = new Array(paths.length);
     const types: TRPCProcedureType[] = [];
     for (let index = 0; index < paths.length; index++) {
@@ -127,7 +127,9 @@ export async function leanTrpcNodeHandler<TContext>(
         return stockTrpcNodeHandler(options);
       }
       calls[index] = procedure;
-      if (procedure && !types.includes(procedure._def.type)) types.push(procedure._def.type);
+      if (procedure && types[0] !== procedure._def.type && !types.includes(procedure._def.type)) {
+        types.push(procedure._def.type);
+      }
     }
     if (types.length > 1) {
       throw new TRPCError({
@@ -309,31 +311,70 @@ async function callFrom(
 ): Promise<MiddlewareResult> {
   try {
     const middleware = def.middlewares[index]!;
-    return await middleware({
-      path: call.path,
-      getRawInput,
-      ctx,
-      type: call.type,
-      get signal() {
-        return call.signal();
-      },
-      batchIndex: call.batchIndex,
-      input,
-      meta: def.meta,
-      next(nextOptions?: { ctx?: object; input?: unknown; getRawInput?: () => Promise<unknown> }) {
-        return callFrom(
-          index + 1,
-          def,
-          call,
-          nextOptions?.ctx ? { ...(ctx as object), ...nextOptions.ctx } : ctx,
-          nextOptions && 'input' in nextOptions ? nextOptions.input : input,
-          nextOptions?.getRawInput ?? getRawInput,
-        );
-      },
-    });
+    return await middleware(new MiddlewareOptions(index, def, call, ctx, input, getRawInput) as never);
   } catch (cause) {
     return { ok: false, error: getTRPCErrorFromUnknown(cause), marker: MIDDLEWARE_MARKER };
   }
+}
+
+/**
+ * What a middleware (or the resolver) gets, with tRPC's own keys. `signal` is an own enumerable
+ * accessor, so a middleware that copies the options (`{ ...options }`) copies the signal too, but
+ * the abort controller behind it is made only when something reads it; its getter is one shared
+ * function, so every instance keeps one hidden class (an accessor in an object literal is a new
+ * closure per call and made each level several times slower).
+ */
+class MiddlewareOptions {
+  readonly #index: number;
+  readonly #def: ProcedureDef;
+  readonly #call: ProcedureCall;
+  readonly path: string;
+  readonly getRawInput: () => Promise<unknown>;
+  readonly ctx: unknown;
+  readonly type: TRPCProcedureType;
+  declare readonly signal: AbortSignal;
+  readonly batchIndex: number;
+  readonly input: unknown;
+  readonly meta: unknown;
+
+  static readonly #signal: PropertyDescriptor = {
+    get(this: MiddlewareOptions) {
+      return this.#call.signal();
+    },
+    enumerable: true,
+    configurable: true,
+  };
+
+  constructor(
+    index: number,
+    def: ProcedureDef,
+    call: ProcedureCall,
+    ctx: unknown,
+    input: unknown,
+    getRawInput: () => Promise<unknown>,
+  ) {
+    this.#index = index;
+    this.#def = def;
+    this.#call = call;
+    this.path = call.path;
+    this.getRawInput = getRawInput;
+    this.ctx = ctx;
+    this.type = call.type;
+    Object.defineProperty(this, 'signal', MiddlewareOptions.#signal);
+    this.batchIndex = call.batchIndex;
+    this.input = input;
+    this.meta = def.meta;
+  }
+
+  next = (nextOptions?: { ctx?: object; input?: unknown; getRawInput?: () => Promise<unknown> }) =>
+    callFrom(
+      this.#index + 1,
+      this.#def,
+      this.#call,
+      nextOptions?.ctx ? { ...(this.ctx as object), ...nextOptions.ctx } : this.ctx,
+      nextOptions && 'input' in nextOptions ? nextOptions.input : this.input,
+      nextOptions?.getRawInput ?? this.getRawInput,
+    );
 }
 
 /** The requests the lean adapter leaves to the stock one: rare, and not worth a second implementation. */
@@ -543,11 +584,24 @@ function serialize(
 
 function send(res: ServerResponse, status: number, contentType: string, body: string): void {
   // The stock adapter leaves a status a procedure set itself.
-  if (res.statusCode === 200) res.statusCode = status;
-  res.setHeader('vary', 'trpc-accept, accept');
-  res.setHeader('content-type', contentType);
-  res.setHeader('content-length', Buffer.byteLength(body));
+  res.writeHead(res.statusCode === 200 ? status : res.statusCode, {
+    vary: 'trpc-accept, accept',
+    'content-type': contentType,
+    'content-length': Buffer.byteLength(body),
+  });
   res.end(body);
+}
+
+/** Whether a router holds lazily loaded routers, which the stock adapter loads; asked once per router. */
+const lazyRouters = new WeakMap<AnyTRPCRouter, boolean>();
+
+function hasLazyRouters(router: AnyTRPCRouter): boolean {
+  let lazy = lazyRouters.get(router);
+  if (lazy === undefined) {
+    lazy = Object.keys(router._def.lazy).length > 0;
+    lazyRouters.set(router, lazy);
+  }
+  return lazy;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
