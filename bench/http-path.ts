@@ -1,8 +1,9 @@
 /**
  * The HTTP path of a call, against raw Node baselines measured in the same run (issue 9):
  *
- * - a trivial query through the lean tRPC adapter, and through tRPC's stock adapter, against raw
- *   `node:http` returning the same JSON;
+ * - a trivial query through the lean tRPC adapter alone, and through tRPC's stock adapter, against
+ *   raw `node:http` returning the same JSON (a bare router, no middleware, as the issue measured the
+ *   stock adapter), and the same query in a Bindery service host (internal token, metrics, logging);
  * - `catalog.books.byId` in the real catalog process (internal token check, metrics, logging,
  *   prepared statement) with each adapter, against raw `node:http` + postgres.js selecting by key;
  * - the same read through the gateway against the catalog alone: throughput, and the latency the
@@ -19,30 +20,23 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Agent, createServer, request as httpRequest } from 'node:http';
-import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
+import { Agent, request as httpRequest } from 'node:http';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { NODE_FLAGS } from '../apps/services/src/processes';
 import { startTestPlatform } from '../apps/services/test/support/platform';
 import {
+  buildBundle,
   buildWorkerBundle,
   type ServiceProcessHandle,
   spawnServiceProcess,
 } from '../apps/services/test/support/worker-process';
-import { type Caller, mintInternalToken, publicProcedure, router } from '../packages/api/src/index';
-import { createLogger, startService, type TrpcAdapterName } from '../packages/runtime/src/index';
+import { type Caller, mintInternalToken } from '../packages/api/src/index';
 import { waitForReadyCatalogs } from './gateway-topology';
 
 process.env.LOG_LEVEL ??= 'warn';
-
-/** postgres.js, a dependency of the services (not of the repository's root). */
-const postgres = createRequire(new URL('../apps/services/package.json', import.meta.url))('postgres') as (
-  url: string,
-  options: { max: number },
-) => (strings: TemplateStringsArray, ...values: unknown[]) => Promise<Record<string, unknown>[]>;
 
 const { values } = parseArgs({
   args: process.argv.slice(2).filter((argument) => argument !== '--'),
@@ -52,7 +46,6 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '50' },
     rate: { type: 'string', default: '1000' },
     quick: { type: 'boolean', default: false },
-    serve: { type: 'string' },
   },
 });
 const quick = values.quick;
@@ -60,70 +53,6 @@ const seconds = quick ? 1 : Number(values.seconds);
 const rounds = quick ? 1 : Number(values.rounds);
 const connections = Number(values.connections);
 const fixedRate = Number(values.rate);
-const TRIVIAL_REPLY = '{"result":{"data":"pong"}}';
-
-// ---------------------------------------------------------------------------------------------
-// The servers, each started as `node <this file> --serve <mode>` with this process's loader flags.
-
-async function serve(mode: string): Promise<void> {
-  let port: number;
-  if (mode === 'raw') {
-    const server = createServer((_req, res) => {
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': TRIVIAL_REPLY.length });
-      res.end(TRIVIAL_REPLY);
-    });
-    port = await listen(server);
-  } else if (mode === 'raw-db') {
-    // The by-key read as plainly as Node does it: parse the input, one select, the same JSON reply.
-    const sql = postgres(process.env.DATABASE_URL!, { max: Number(process.env.DATABASE_POOL_SIZE ?? 10) });
-    const server = createServer((req, res) => {
-      const input = new URLSearchParams((req.url ?? '').split('?')[1] ?? '').get('input') ?? '{}';
-      const { id } = JSON.parse(input) as { id: string };
-      sql`select * from catalog.books where id = ${id}`.then(
-        ([row]) => {
-          const book = row && {
-            id: row.id,
-            title: row.title,
-            author: row.author,
-            isbn: row.isbn,
-            priceCents: row.price_cents,
-            stock: row.stock,
-            createdAt: (row.created_at as Date).toISOString(),
-            updatedAt: (row.updated_at as Date).toISOString(),
-          };
-          const body = JSON.stringify({ result: { data: book } });
-          res.writeHead(200, {
-            'content-type': 'application/json',
-            'content-length': Buffer.byteLength(body),
-          });
-          res.end(body);
-        },
-        () => {
-          res.writeHead(500).end();
-        },
-      );
-    });
-    port = await listen(server);
-  } else {
-    const adapter = mode.replace('trpc-', '') as TrpcAdapterName;
-    const running = await startService({
-      name: 'catalog',
-      log: createLogger({ service: 'bench', instance: mode }),
-      router: router({ bench: router({ ping: publicProcedure.query(() => 'pong') }) }),
-      internalTokenSecret: Buffer.from(process.env.BENCH_SECRET!, 'base64'),
-      trpcAdapter: adapter,
-    });
-    port = running.port;
-  }
-  process.send?.({ port });
-}
-
-function listen(server: ReturnType<typeof createServer>): Promise<number> {
-  server.keepAliveTimeout = 65_000;
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)),
-  );
-}
 
 interface Server {
   name: string;
@@ -132,12 +61,16 @@ interface Server {
   stop(): Promise<void>;
 }
 
+/** The bundle of `http-path-servers.ts`, built once per run (see `buildBundle`). */
+let serversBundle: { entry: string; remove(): void } | undefined;
+
 async function startServer(mode: string, name: string, env: Record<string, string>): Promise<Server> {
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [...process.execArgv, fileURLToPath(import.meta.url), '--serve', mode],
-    { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...env } },
-  );
+  serversBundle ??= await buildBundle(fileURLToPath(new URL('./http-path-servers.ts', import.meta.url)));
+  // With the services' own Node.js flags (heap limits): the memory figures compare like with like.
+  const child: ChildProcess = spawn(process.execPath, [...NODE_FLAGS, serversBundle.entry, mode], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, ...env },
+  });
   const { port } = await new Promise<{ port: number }>((resolve, reject) => {
     child.once('message', (message) => resolve(message as { port: number }));
     child.once('exit', (code) => reject(new Error(`${name} exited (${code}) before it listened`)));
@@ -364,7 +297,8 @@ async function main() {
       DATABASE_URL: platform.databaseUrl,
       DATABASE_POOL_SIZE: '10',
     });
-    servers.push(raw, trivialLean, trivialStock, rawDb);
+    const trivialService = await startServer('service-lean', 'trivial, Bindery service host', benchEnv);
+    servers.push(raw, trivialLean, trivialStock, trivialService, rawDb);
     const serviceEnv = { LOG_LEVEL: 'warn', DATABASE_POOL_SIZE: '10' };
     const catalogLean = await spawnServiceProcess(bundle.entry, 'catalog', platform, {
       ...serviceEnv,
@@ -387,7 +321,7 @@ async function main() {
     };
     // Internal tokens live 30 s: a fresh one for every measurement.
     const internal = (key: Uint8Array) => async () => ({
-      authorization: `Bearer ${await mintInternalToken(key, { audience: 'catalog', caller: admin, requestId: 'bench' })}`,
+      authorization: `Bearer ${await mintInternalToken(key, { audience: 'catalog', caller: admin })}`,
     });
     const platformToken = internal(platform.keys.internalTokenSecret);
     const benchToken = internal(secret);
@@ -402,15 +336,22 @@ async function main() {
         key: 'lean',
         label: 'trivial query, lean adapter',
         url: trivialLean.url + ping,
-        headers: benchToken,
+        headers: none,
         servers: [trivialLean],
       },
       {
         key: 'stock',
         label: 'trivial query, stock adapter',
         url: trivialStock.url + ping,
-        headers: benchToken,
+        headers: none,
         servers: [trivialStock],
+      },
+      {
+        key: 'service',
+        label: 'trivial query, Bindery service host',
+        url: trivialService.url + ping,
+        headers: benchToken,
+        servers: [trivialService],
       },
       { key: 'rawDb', label: rawDb.name, url: rawDb.url + byId, headers: none, servers: [rawDb] },
       {
@@ -486,6 +427,7 @@ async function main() {
     await Promise.all(services.map((handle) => handle.kill()));
     await platform.close();
     bundle.remove();
+    serversBundle?.remove();
   }
 }
 
@@ -522,6 +464,13 @@ function printResult(options: {
       'raw `node:http`',
       figure(service, 'raw'),
       '(issue: 0.13×)',
+    ),
+    row(
+      'trivial query in a service host (token, metrics, logging), lean',
+      figure(service, 'service'),
+      'raw `node:http`',
+      figure(service, 'raw'),
+      '—',
     ),
     row(
       '`catalog.books.byId`, lean adapter',
@@ -572,8 +521,10 @@ async function createBook(catalogUrl: string, authorization: string): Promise<st
   return reply.result.data.id;
 }
 
-const run = values.serve ? serve(values.serve) : main().then(() => process.exit(0));
-run.catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
