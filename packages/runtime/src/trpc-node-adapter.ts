@@ -290,7 +290,7 @@ async function callProcedure(procedure: AnyTRPCProcedure, call: ProcedureCall): 
       batchIndex: call.batchIndex,
     });
   }
-  const result = await callFrom(0, def, call, call.ctx, undefined, call.getRawInput);
+  const result = await new MiddlewareOptions(0, def, call, call.ctx, undefined, call.getRawInput).run();
   if (!result) {
     throw new TRPCError({
       code: 'INTERNAL_SERVER_ERROR',
@@ -299,22 +299,6 @@ async function callProcedure(procedure: AnyTRPCProcedure, call: ProcedureCall): 
   }
   if (!result.ok) throw result.error;
   return result.data;
-}
-
-async function callFrom(
-  index: number,
-  def: ProcedureDef,
-  call: ProcedureCall,
-  ctx: unknown,
-  input: unknown,
-  getRawInput: () => Promise<unknown>,
-): Promise<MiddlewareResult> {
-  try {
-    const middleware = def.middlewares[index]!;
-    return await middleware(new MiddlewareOptions(index, def, call, ctx, input, getRawInput) as never);
-  } catch (cause) {
-    return { ok: false, error: getTRPCErrorFromUnknown(cause), marker: MIDDLEWARE_MARKER };
-  }
 }
 
 /**
@@ -367,14 +351,23 @@ class MiddlewareOptions {
   }
 
   next = (nextOptions?: { ctx?: object; input?: unknown; getRawInput?: () => Promise<unknown> }) =>
-    callFrom(
+    new MiddlewareOptions(
       this.#index + 1,
       this.#def,
       this.#call,
       nextOptions?.ctx ? { ...(this.ctx as object), ...nextOptions.ctx } : this.ctx,
       nextOptions && 'input' in nextOptions ? nextOptions.input : this.input,
       nextOptions?.getRawInput ?? this.getRawInput,
-    );
+    ).run();
+
+  /** Runs this level's middleware; one that throws yields the failed result, as in tRPC. */
+  async run(): Promise<MiddlewareResult> {
+    try {
+      return await this.#def.middlewares[this.#index]!(this as unknown as Record<string, unknown>);
+    } catch (cause) {
+      return { ok: false, error: getTRPCErrorFromUnknown(cause), marker: MIDDLEWARE_MARKER };
+    }
+  }
 }
 
 /** The requests the lean adapter leaves to the stock one: rare, and not worth a second implementation. */
