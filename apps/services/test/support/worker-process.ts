@@ -130,6 +130,8 @@ export async function spawnServiceProcess(
       HEALTH_CHECK_INTERVAL_MS: String(config.HEALTH_CHECK_INTERVAL_MS),
       // As small as the platform's own pools: test files share PostgreSQL's 100 connections.
       DATABASE_POOL_SIZE: String(config.DATABASE_POOL_SIZE),
+      // The adapter the platform's own services use (the stock-trpc-adapter test project sets it).
+      TRPC_ADAPTER: config.TRPC_ADAPTER,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
