@@ -4,13 +4,15 @@ import { defineConfig } from 'vitest/config';
  * The integration suite runs a second time with tRPC's stock adapter in every service
  * (`TRPC_ADAPTER=stock`, in-process services and spawned ones alike), so that both adapters pass the
  * same suite. Left to the lean adapter alone: files that call no service over HTTP (deployment
- * manifests, the orders benchmark's smoke run) and the two that hold machine-wide resources for
- * minutes (chaos.test.ts restarts its own Redis and PostgreSQL connections; platform-runner.test.ts
- * rebuilds the shared dist/ and runs npm start), which must not run twice at once.
+ * manifests, the orders benchmark's smoke run, the gateway's parsing helpers) and the two that hold
+ * machine-wide resources for minutes (chaos.test.ts restarts its own Redis and PostgreSQL
+ * connections; platform-runner.test.ts rebuilds the shared dist/ and runs npm start), which must not
+ * run twice at once.
  */
 const LEAN_ONLY_FILES = [
   'apps/services/test/deployment.test.ts',
   'apps/services/test/bench-smoke.test.ts',
+  'apps/services/test/gateway-parsing.test.ts',
   'apps/services/test/chaos/**',
   'apps/services/test/platform-runner.test.ts',
 ];

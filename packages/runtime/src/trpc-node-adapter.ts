@@ -532,7 +532,7 @@ class LazyAbortSignal {
  * as a space, percent-decoded), without building one per request. A malformed percent-encoding,
  * which `URLSearchParams` keeps as it is, is left to `URLSearchParams` itself.
  */
-function queryParameters(query: string): { batch: string | null; input: string | null } {
+export function queryParameters(query: string): { batch: string | null; input: string | null } {
   let batch: string | null = null;
   let input: string | null = null;
   try {

@@ -1,0 +1,123 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import fc from 'fast-check';
+import { Agent } from 'undici';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { bufferedRequest } from '../src/gateway/buffered-request';
+import { requestTarget } from '../src/gateway/request-target';
+
+/** Characters a request target may hold, weighted towards those the URL parser treats specially. */
+const targetCharacter = fc.constantFrom(
+  ...'abcXYZ019-_.~,%&=?#/\\\'" +:;@!$()*[]{}|^`<>é'.split(''),
+  '%2F',
+  '%41',
+  '%zz',
+  '..',
+  '%2e',
+);
+const targets = fc.oneof(
+  fc.array(targetCharacter, { maxLength: 30 }).map((parts) => `/trpc/${parts.join('')}`),
+  fc
+    .tuple(
+      fc.array(fc.stringMatching(/^[a-z][\w-]{0,8}$/), { minLength: 1, maxLength: 3 }),
+      fc.array(targetCharacter, { maxLength: 40 }),
+    )
+    .map(([paths, query]) => `/trpc/${paths.join(',')}?${query.join('')}`),
+  fc.array(targetCharacter, { maxLength: 30 }).map((parts) => `/${parts.join('')}`),
+);
+
+describe("the gateway's request-target split", () => {
+  test('gives the path, query and parameters the URL parser gives, for any target', () => {
+    fc.assert(
+      fc.property(targets, (target) => {
+        let expected: URL;
+        try {
+          expected = new URL(target, 'http://gateway');
+        } catch {
+          // `//host`: not a path at all, and not one the gateway's /trpc route ever receives.
+          expect(() => requestTarget(target)).toThrow();
+          return;
+        }
+        const actual = requestTarget(target);
+        expect(actual.pathname).toBe(expected.pathname);
+        expect(actual.search).toBe(expected.search);
+        expect([...actual.searchParams]).toEqual([...expected.searchParams]);
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  test.each([
+    '/trpc/catalog.books.byId?input=%7B%22id%22%3A%22x%22%7D',
+    '/trpc/catalog.books.byId,users.me?batch=1&input=%7B%7D',
+    '/trpc/catalog.books.byId?',
+    '/trpc/a/../b?x=1',
+    "/trpc/a?x='1'",
+    '/trpc/a#frag?x=1',
+  ])('%s', (target) => {
+    const expected = new URL(target, 'http://gateway');
+    const actual = requestTarget(target);
+    expect({ pathname: actual.pathname, search: actual.search, params: [...actual.searchParams] }).toEqual({
+      pathname: expected.pathname,
+      search: expected.search,
+      params: [...expected.searchParams],
+    });
+  });
+});
+
+describe('bufferedRequest', () => {
+  let server: Server;
+  let origin: string;
+  const agent = new Agent({ keepAliveTimeout: 1_000 });
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      if (req.url === '/chunks') {
+        res.writeHead(200, { 'content-type': 'text/plain', 'x-kind': 'chunks' });
+        res.write('one,');
+        setTimeout(() => res.end('two'), 20);
+      } else if (req.url === '/cut') {
+        res.writeHead(200, { 'content-length': '100' });
+        res.write('partial');
+        setTimeout(() => res.socket?.destroy(), 20);
+      } else if (req.url === '/slow') {
+        setTimeout(() => res.end('late'), 2_000);
+      } else {
+        res.writeHead(404).end('none');
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    await agent.close();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  const send = (path: string, signal = new AbortController().signal) =>
+    bufferedRequest(agent, { origin, path, method: 'GET' }, signal);
+
+  test('collects a reply sent in several chunks, with its status and headers', async () => {
+    const reply = await send('/chunks');
+    expect(reply.statusCode).toBe(200);
+    expect(reply.headers['x-kind']).toBe('chunks');
+    expect(reply.body.toString()).toBe('one,two');
+    expect((await send('/elsewhere')).statusCode).toBe(404);
+  });
+
+  test('a reply cut before its declared length rejects', async () => {
+    await expect(send('/cut')).rejects.toThrow();
+  });
+
+  test("the signal's abort ends the call with its reason, before or during the wait", async () => {
+    const early = new AbortController();
+    early.abort(new Error('caller gave up'));
+    await expect(send('/slow', early.signal)).rejects.toThrow('caller gave up');
+    const late = new AbortController();
+    const pending = send('/slow', late.signal);
+    setTimeout(() => late.abort(new Error('deadline passed')), 50);
+    await expect(pending).rejects.toThrow('deadline passed');
+  });
+});
