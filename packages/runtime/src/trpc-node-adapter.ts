@@ -151,7 +151,6 @@ export async function leanTrpcNodeHandler<TContext>(
       contextError = getTRPCErrorFromUnknown(cause);
     }
     const abort = new LazyAbortSignal(res);
-    const signal = () => abort.signal;
     contentType = 'application/json';
     const callAt = async (index: number): Promise<CallResult> => {
       const procedure = calls[index]!;
@@ -172,7 +171,7 @@ export async function leanTrpcNodeHandler<TContext>(
           path,
           type,
           batchIndex: index,
-          signal,
+          abort,
           ctx,
           getRawInput: () => inputs.read(index),
         });
@@ -251,7 +250,7 @@ interface ProcedureCall {
   type: TRPCProcedureType;
   batchIndex: number;
   /** The request's abort signal, made when a middleware or the resolver first reads it. */
-  signal: () => AbortSignal;
+  abort: LazyAbortSignal;
   ctx: unknown;
   getRawInput: () => Promise<unknown>;
 }
@@ -286,7 +285,7 @@ async function callProcedure(procedure: AnyTRPCProcedure, call: ProcedureCall): 
       getRawInput: call.getRawInput,
       ctx: call.ctx,
       type: call.type,
-      signal: call.signal(),
+      signal: call.abort.signal,
       batchIndex: call.batchIndex,
     });
   }
@@ -323,7 +322,7 @@ class MiddlewareOptions {
 
   static readonly #signal: PropertyDescriptor = {
     get(this: MiddlewareOptions) {
-      return this.#call.signal();
+      return this.#call.abort.signal;
     },
     enumerable: true,
     configurable: true,

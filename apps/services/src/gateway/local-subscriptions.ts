@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Caller, type Context, describeProcedures } from '@bindery/api';
-import type { Logger } from '@bindery/runtime';
+import { type Logger, RequestLogger } from '@bindery/runtime';
 import type { AnyTRPCRouter } from '@trpc/server';
 import { nodeHTTPRequestHandler } from '@trpc/server/adapters/node-http';
 
@@ -45,7 +45,7 @@ export function localSubscriptions(router: AnyTRPCRouter, log: Logger): LocalSub
           caller: await call.caller(),
           requestId: call.requestId,
           traceparent: call.traceparent,
-          log: log.child({ requestId: call.requestId }),
+          log: new RequestLogger(log, call.requestId),
         }),
         onError({ error, path }) {
           outcome = error.code;

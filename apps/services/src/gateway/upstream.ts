@@ -15,7 +15,7 @@ import {
   traceHeaders,
   tracingEnabled,
 } from '@bindery/api';
-import { type Logger, type ServicePool, ServiceUnavailableError } from '@bindery/runtime';
+import { type Logger, RequestLogger, type ServicePool, ServiceUnavailableError } from '@bindery/runtime';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import type { AnyTRPCRouter } from '@trpc/server';
 import { resolveResponse } from '@trpc/server/http';
@@ -303,7 +303,7 @@ export function localUpstream(router: AnyTRPCRouter, log: Logger): Upstream {
           caller: request.caller,
           requestId: request.requestId,
           traceparent: request.traceparent,
-          log: log.child({ requestId: request.requestId }),
+          log: new RequestLogger(log, request.requestId),
         }),
         onError: ({ error, path }) => {
           if (error.code === 'INTERNAL_SERVER_ERROR')

@@ -11,6 +11,7 @@ import {
   TaskCancelledError,
 } from 'cockatiel';
 import type { ServiceInstance } from '../discovery/service-registry';
+import { withTimeout } from '../with-timeout';
 import { balancerEjections, balancerRefusals, balancerRetries } from './balancer-metrics';
 import { Endpoint, type EndpointOptions, type EndpointState } from './endpoint';
 import {
@@ -302,20 +303,19 @@ export class ServicePool {
  * which cost the gateway more per request than balancing itself. The signal is not aborted when
  * `run` returns: a peer reply's body is read after the call returns.
  */
-async function withDeadline<T>(timeoutMs: number, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+function withDeadline<T>(timeoutMs: number, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      reject(new TaskCancelledError(`Operation timed out after ${timeoutMs}ms`));
-      controller.abort();
-    }, timeoutMs);
+  let timeout: TaskCancelledError | undefined;
+  const answer = withTimeout(
+    run(controller.signal),
+    timeoutMs,
+    () => (timeout = new TaskCancelledError(`Operation timed out after ${timeoutMs}ms`)),
+  );
+  // Aborted once the call has failed with the timeout, so that the timeout is what the caller sees.
+  answer.catch((error: unknown) => {
+    if (error === timeout) controller.abort();
   });
-  try {
-    return await Promise.race([run(controller.signal), timedOut]);
-  } finally {
-    clearTimeout(timer);
-  }
+  return answer;
 }
 
 /** One failed attempt, with what the retry policy needs to decide. */
