@@ -114,7 +114,7 @@ async function main() {
     const path = `/trpc/catalog.books.byId?input=${encodeURIComponent(JSON.stringify({ id: book }))}`;
     const me = await client.auth.me.query();
     const internalHeaders = async () => ({
-      authorization: `Bearer ${await mintInternalToken(platform.keys.internalTokenSecret, {
+      authorization: `Bearer ${mintInternalToken(platform.keys.internalTokenSecret, {
         audience: 'catalog',
         caller: { peer: 'gateway', relayed: true, user: { id: me.id, roles: ['admin'] }, ip: null },
       })}`,

@@ -3,6 +3,7 @@ export * from './batch';
 export type { Context, RequestLog } from './context';
 export * from './deadline';
 export * from './errors';
+export { HotCounter, type HotCounterChild, HotHistogram, type HotHistogramChild } from './hot-metrics';
 export * from './internal-token';
 export * from './meta';
 export { passwordSchema } from './password-policy';

@@ -17,6 +17,7 @@ import { type Caller, ROLES, type Role, SERVICE_NAMES, type ServiceName } from '
  * Both ends remember: a sender presents the same token for the same caller and audience until half
  * its lifetime has passed, and a receiver checks a token's signature once and trusts it until it
  * expires, so a stream of calls from one user costs one signature and one check per half-minute.
+ * Minting and verifying are synchronous (no promise per hop); verifying throws InternalTokenError.
  */
 export interface InternalTokenClaims {
   caller: Caller;
@@ -56,10 +57,10 @@ interface MintedToken {
 
 const mintedTokens = new WeakMap<Uint8Array, Map<string, MintedToken>>();
 
-export async function mintInternalToken(
+export function mintInternalToken(
   secret: Uint8Array,
   options: { audience: ServiceName; caller: Caller; ttlSeconds?: number },
-): Promise<string> {
+): string {
   const { caller } = options;
   const ttlSeconds = options.ttlSeconds ?? INTERNAL_TOKEN_TTL_SECONDS;
   const now = Math.floor(Date.now() / 1000);
@@ -112,11 +113,11 @@ interface VerifiedToken {
 const verifiedTokens = new WeakMap<Uint8Array, Map<string, VerifiedToken>>();
 
 /** Verifies a token addressed to `audience`; throws InternalTokenError with the reason otherwise. */
-export async function verifyInternalToken(
+export function verifyInternalToken(
   secret: Uint8Array,
   token: string,
   audience: ServiceName,
-): Promise<InternalTokenClaims> {
+): InternalTokenClaims {
   const now = Math.floor(Date.now() / 1000);
   let verified = verifiedTokens.get(secret);
   if (!verified) {

@@ -62,7 +62,7 @@ export function createPeerClient<TRouter extends AnyRouter>(
           fetch: measuredFetch(options.self, options.target, options.fetch ?? fetch),
           headers: async () => ({
             ...options.headers?.(),
-            authorization: `Bearer ${await mintInternalToken(options.internalTokenSecret, {
+            authorization: `Bearer ${mintInternalToken(options.internalTokenSecret, {
               audience: options.target,
               caller,
             })}`,
@@ -117,8 +117,8 @@ function measuredFetch(caller: string, service: string, send: typeof fetch): typ
       outcome = `${Math.floor(response.status / 100)}xx`;
       return response;
     } finally {
-      peerCalls.inc({ caller, service, service_instance: instance, outcome });
-      peerDuration.observe({ caller, service, outcome }, (performance.now() - started) / 1000);
+      peerCalls.labels(caller, service, instance, outcome).inc();
+      peerDuration.labels(caller, service, outcome).observe((performance.now() - started) / 1000);
     }
   };
 }

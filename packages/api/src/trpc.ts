@@ -100,9 +100,11 @@ async function guard(
   try {
     assertBeforeDeadline(ctx.deadline);
     authorize(meta, ctx.caller);
-    const result = await next({
-      ctx: { traceparent: span ? currentTraceparent(ctx.traceparent) : ctx.traceparent },
-    });
+    // The context is copied only when the span changed the trace context: tRPC copies it for every
+    // `next({ ctx })`.
+    const result = span
+      ? await next({ ctx: { traceparent: currentTraceparent(ctx.traceparent) } })
+      : await next();
     if (result.ok) return result;
     const clientError =
       result.error.code === 'INTERNAL_SERVER_ERROR' ? toClientError(result.error.cause) : null;
@@ -115,8 +117,8 @@ async function guard(
   } finally {
     const outcome = error ? error.code : 'ok';
     const durationSeconds = (performance.now() - startedAt) / 1000;
-    procedureCalls.inc({ procedure: path, type, outcome });
-    procedureDuration.observe({ procedure: path, type, outcome }, durationSeconds);
+    procedureCalls.labels(path, type, outcome).inc();
+    procedureDuration.labels(path, type, outcome).observe(durationSeconds);
     if (span) {
       span.setAttribute('bindery.outcome', outcome);
       if (error && getHTTPStatusCodeFromError(error) >= 500) {
@@ -161,10 +163,9 @@ export const publicProcedure = baseProcedure.meta({ access: { kind: 'public' } }
 /** Any signed-in user holding one of Bindery's roles. */
 export const authedProcedure = baseProcedure
   .meta({ access: { kind: 'roles', roles: ROLES } })
-  .use(({ ctx, next }) =>
-    // Narrow the context: past `authorized`, a roles procedure always has a user.
-    next({ ctx: { ...ctx, user: ctx.caller.user! } }),
-  );
+  // Narrow the context: past `authorize`, a roles procedure always has a user. tRPC merges the
+  // override into the context itself.
+  .use(({ ctx, next }) => next({ ctx: { user: ctx.caller.user! } }));
 
 /** A signed-in user holding one of `roles`. */
 export function roleProcedure(...roles: [Role, ...Role[]]) {

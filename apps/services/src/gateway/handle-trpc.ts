@@ -7,6 +7,7 @@ import {
   DEFAULT_MAX_BODY_BYTES,
   deadlineFromHeader,
   errorItem,
+  HotCounter,
   namespaceOf,
   parseTrpcRequest,
   replyStatus,
@@ -20,14 +21,13 @@ import { BodyTooLargeError, headerValue, type RequestHandler, readBody, sendJson
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
-import { Counter } from 'prom-client';
 import type { Authentication } from './authenticate';
 import type { LocalSubscriptions } from './local-subscriptions';
 import type { ProcedureDirectory } from './procedure-directory';
 import { requestTarget } from './request-target';
 import type { Upstream } from './upstream';
 
-const gatewayCalls = new Counter({
+const gatewayCalls = new HotCounter({
   name: 'bindery_gateway_calls_total',
   help: 'Procedure calls the gateway answered, by namespace and outcome',
   labelNames: ['namespace', 'outcome'] as const,
@@ -99,7 +99,7 @@ export function createTrpcHandler(options: {
           return callerOf(req, authentication);
         },
       });
-      gatewayCalls.inc({ namespace: namespaceOf(procedurePaths), outcome });
+      gatewayCalls.labels(namespaceOf(procedurePaths), outcome).inc();
       return;
     }
 
@@ -166,7 +166,7 @@ export function createTrpcHandler(options: {
         body: rawBody,
       });
       if (!Array.isArray(answer)) {
-        gatewayCalls.inc({ namespace: onlyNamespace!, outcome: 'ok' }, request.calls.length);
+        gatewayCalls.labels(onlyNamespace!, 'ok').inc(request.calls.length);
         res.writeHead(answer.status, {
           'content-type': 'application/json',
           'content-length': answer.body.length,
@@ -200,11 +200,13 @@ export function createTrpcHandler(options: {
     );
     for (const [index, item] of items.entries()) {
       const namespace = namespaceOf(request.calls[index]!.path);
-      gatewayCalls.inc({
+      gatewayCalls
         // Only namespaces the gateway serves become label values: callers choose the paths.
-        namespace: options.upstreams.has(namespace) ? namespace : 'unknown',
-        outcome: 'error' in item ? item.error.data.code : 'ok',
-      });
+        .labels(
+          options.upstreams.has(namespace) ? namespace : 'unknown',
+          'error' in item ? item.error.data.code : 'ok',
+        )
+        .inc();
     }
     reply(res, request.batch ? items : items.slice(0, 1), request.batch);
   };
