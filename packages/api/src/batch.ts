@@ -41,7 +41,7 @@ export class TrpcRequestError extends Error {
 export function parseTrpcRequest(options: {
   method: string;
   procedurePaths: string;
-  searchParams: URLSearchParams;
+  searchParams: Pick<URLSearchParams, 'get'>;
   body: unknown;
 }): TrpcRequest {
   const { method, searchParams } = options;

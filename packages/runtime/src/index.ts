@@ -26,6 +26,7 @@ export {
 export { type SpanExporter, startTelemetry, type Telemetry, type TelemetryOptions } from './telemetry';
 export {
   leanTrpcNodeHandler,
+  queryParameters,
   stockTrpcNodeHandler,
   TRPC_ADAPTERS,
   type TrpcAdapterName,

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { CallAbort, CallAbortListener } from '@bindery/runtime';
 import { type Dispatcher, errors } from 'undici';
 
 /** A whole reply, its body read into memory. */
@@ -10,7 +11,7 @@ export interface BufferedReply {
 
 /**
  * Sends a request through `dispatcher` and resolves with the whole reply once its body has come,
- * or rejects with undici's error (a refused connection, a reset, `signal`'s abort). It does what
+ * or rejects with undici's error (a refused connection, a reset, the call's abort). It does what
  * `dispatcher.request` followed by `body.arrayBuffer()` does, without the response stream, the
  * async resource and the body consumer that `request` builds for every call: the gateway reads
  * every reply whole anyway.
@@ -18,32 +19,32 @@ export interface BufferedReply {
 export function bufferedRequest(
   dispatcher: Dispatcher,
   options: Omit<Dispatcher.DispatchOptions, 'signal'>,
-  signal: AbortSignal,
+  abort: CallAbort,
 ): Promise<BufferedReply> {
   return new Promise((resolve, reject) => {
-    dispatcher.dispatch(options, new BufferingHandler(resolve, reject, signal));
+    dispatcher.dispatch(options, new BufferingHandler(resolve, reject, abort));
   });
 }
 
-/** Collects a reply's chunks, and aborts the request when `signal` does, as `request` would. */
-class BufferingHandler implements Dispatcher.DispatchHandler {
+/** Collects a reply's chunks, and aborts the request when the call is aborted, as `request` would. */
+class BufferingHandler implements Dispatcher.DispatchHandler, CallAbortListener {
   private readonly chunks: Buffer[] = [];
   private statusCode = 0;
   private headers: IncomingHttpHeaders = {};
   private controller: Dispatcher.DispatchController | undefined;
   private abortReason: Error | undefined;
-  private readonly onAbort = () => {
-    this.abortReason = this.signal.reason ?? new errors.RequestAbortedError();
-    this.controller?.abort(this.abortReason!);
-  };
 
   constructor(
     private readonly resolve: (reply: BufferedReply) => void,
     private readonly reject: (error: Error) => void,
-    private readonly signal: AbortSignal,
+    private readonly abort: CallAbort,
   ) {
-    if (signal.aborted) this.onAbort();
-    else signal.addEventListener('abort', this.onAbort);
+    abort.listen(this);
+  }
+
+  callAborted(reason: unknown): void {
+    this.abortReason = reason instanceof Error ? reason : new errors.RequestAbortedError();
+    this.controller?.abort(this.abortReason);
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -68,13 +69,13 @@ class BufferingHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(): void {
-    this.signal.removeEventListener('abort', this.onAbort);
+    this.abort.unlisten(this);
     const body = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
     this.resolve({ statusCode: this.statusCode, headers: this.headers, body });
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
-    this.signal.removeEventListener('abort', this.onAbort);
+    this.abort.unlisten(this);
     this.reject(error);
   }
 }

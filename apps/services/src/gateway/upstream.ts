@@ -5,6 +5,8 @@ import {
   DEFAULT_TIMEOUT_MS,
   encodeBatch,
   errorItem,
+  HotCounter,
+  HotHistogram,
   mintInternalToken,
   NOT_PROCESSED_HEADER,
   type ProcedureInfo,
@@ -19,7 +21,6 @@ import { type Logger, RequestLogger, type ServicePool, ServiceUnavailableError }
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import type { AnyTRPCRouter } from '@trpc/server';
 import { resolveResponse } from '@trpc/server/http';
-import { Counter, Histogram } from 'prom-client';
 import { Agent } from 'undici';
 import { bufferedRequest } from './buffered-request';
 import type { ProcedureDirectory } from './procedure-directory';
@@ -67,12 +68,12 @@ export interface Upstream {
  * `instance`, which Prometheus sets to the scraped process itself. Each attempt counts: a call
  * retried on another instance counts once per instance tried.
  */
-const upstreamRequests = new Counter({
+const upstreamRequests = new HotCounter({
   name: 'bindery_gateway_upstream_requests_total',
   help: 'Batches the gateway sent to a service instance, by service, service instance (base URL) and outcome',
   labelNames: ['service', 'service_instance', 'outcome'] as const,
 });
-const upstreamDuration = new Histogram({
+const upstreamDuration = new HotHistogram({
   name: 'bindery_gateway_upstream_duration_seconds',
   help: 'Time for a service instance to answer a batch from the gateway',
   labelNames: ['service', 'service_instance', 'outcome'] as const,
@@ -117,7 +118,7 @@ export function httpUpstream(options: {
     pathAndQuery: string,
     body: string | Buffer | undefined,
   ): Promise<InstanceReply | TrpcReplyItem[]> => {
-    const token = await mintInternalToken(options.internalTokenSecret, {
+    const token = mintInternalToken(options.internalTokenSecret, {
       audience: service,
       caller: request.caller,
     });
@@ -134,7 +135,7 @@ export function httpUpstream(options: {
     const deadline = Date.now() + timeoutMs;
     try {
       return await pool.call<InstanceReply>(
-        async (endpoint, signal) => {
+        async (endpoint, abort) => {
           const startedAt = performance.now();
           let outcome = 'unreachable';
           try {
@@ -153,7 +154,7 @@ export function httpUpstream(options: {
                 },
                 body: body ?? null,
               },
-              signal,
+              abort,
             );
             outcome = response.statusCode >= 500 ? `${response.statusCode}` : 'ok';
             return {
@@ -162,12 +163,13 @@ export function httpUpstream(options: {
               notProcessed: response.headers[NOT_PROCESSED_HEADER] !== undefined,
             };
           } catch (error) {
-            if (signal.aborted) outcome = 'timeout';
+            if (abort.aborted) outcome = 'timeout';
             throw error;
           } finally {
-            const labels = { service, service_instance: endpoint.url, outcome };
-            upstreamRequests.inc(labels);
-            upstreamDuration.observe(labels, (performance.now() - startedAt) / 1000);
+            upstreamRequests.labels(service, endpoint.url, outcome).inc();
+            upstreamDuration
+              .labels(service, endpoint.url, outcome)
+              .observe((performance.now() - startedAt) / 1000);
           }
         },
         {

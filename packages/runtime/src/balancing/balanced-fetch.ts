@@ -19,12 +19,12 @@ export function balancedFetch(pool: ServicePool): typeof fetch {
     const safe = method === 'GET' || (typeof init?.body === 'string' && carriesIdempotencyKey(init.body));
     try {
       return await pool.call(
-        async (endpoint, signal) => {
+        async (endpoint, abort) => {
           headers.set(DEADLINE_HEADER, String(Math.max(0, deadline - Date.now())));
           const response = await fetch(endpoint.url + target.pathname + target.search, {
             ...init,
             headers,
-            signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal,
+            signal: init?.signal ? AbortSignal.any([init.signal, abort.signal]) : abort.signal,
           });
           if (response.status < 500) return response;
           // Read now: a failed answer may be dropped for a retry, and must not hold its connection.

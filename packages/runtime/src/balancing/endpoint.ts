@@ -1,6 +1,4 @@
 import {
-  type BulkheadPolicy,
-  bulkhead,
   type CircuitBreakerPolicy,
   CircuitState,
   ConsecutiveBreaker,
@@ -38,7 +36,8 @@ export interface EndpointOptions {
 
 /**
  * One instance as a balancer sees it: its registration, calls in flight, latency, readiness from
- * active checks, and its own circuit breaker (ejection) and bulkhead, both cockatiel policies.
+ * active checks, its own circuit breaker (ejection, cockatiel's) and its bulkhead: at most
+ * `maxConcurrent` calls in flight, counted by the pool itself.
  */
 export class Endpoint {
   inFlight = 0;
@@ -49,7 +48,8 @@ export class Endpoint {
   healthy = true;
   readonly latency = new LatencyEwma();
   readonly breaker: CircuitBreakerPolicy;
-  readonly bulkhead: BulkheadPolicy;
+  /** Calls in flight at most (the bulkhead). */
+  readonly maxConcurrent: number;
   /** When an ejected instance may be tried again (the breaker's current half-open delay). */
   private reopenAt = 0;
   private ejectionDelayMs = 0;
@@ -75,7 +75,7 @@ export class Endpoint {
       this.latency.reset();
     });
     this.breaker.onReset(() => this.latency.reset());
-    this.bulkhead = bulkhead(options.maxConcurrent ?? 100, 0);
+    this.maxConcurrent = options.maxConcurrent ?? 100;
   }
 
   get id(): string {
@@ -106,7 +106,7 @@ export class Endpoint {
 
   /** Whether a call may be sent now: ready, and with a free slot. */
   available(now = Date.now()): boolean {
-    return this.state(now) === 'ready' && this.bulkhead.executionSlots > 0;
+    return this.state(now) === 'ready' && this.inFlight < this.maxConcurrent;
   }
 }
 

@@ -1,4 +1,5 @@
 export { balancedFetch, carriesIdempotencyKey } from './balanced-fetch';
+export { CallAbort, type CallAbortListener } from './call-abort';
 export { Discovery, type DiscoveryOptions, type Topology } from './discovery';
 export type { Endpoint, EndpointOptions, EndpointState } from './endpoint';
 export { InstanceFailure, ServiceUnavailableError, type UnavailableReason } from './errors';

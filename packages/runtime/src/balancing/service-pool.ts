@@ -13,6 +13,7 @@ import {
 import type { ServiceInstance } from '../discovery/service-registry';
 import { withTimeout } from '../with-timeout';
 import { balancerEjections, balancerRefusals, balancerRetries } from './balancer-metrics';
+import { CallAbort } from './call-abort';
 import { Endpoint, type EndpointOptions, type EndpointState } from './endpoint';
 import {
   connectionRefused,
@@ -156,7 +157,7 @@ export class ServicePool {
    * no instance answered at all.
    */
   async call<T>(
-    send: (endpoint: Endpoint, signal: AbortSignal) => Promise<T>,
+    send: (endpoint: Endpoint, abort: CallAbort) => Promise<T>,
     options: CallOptions<T>,
   ): Promise<T> {
     this.budget.recordCall();
@@ -164,8 +165,9 @@ export class ServicePool {
     let lastFailure: InstanceFailure<T> | undefined;
     try {
       return await this.serviceBreaker.execute(() =>
-        withDeadline(options.timeoutMs, (signal) =>
-          this.retryPolicy.execute(() => this.attempt(send, options, tried, signal), signal),
+        // The retry policy is not given the abort: an attempt made after it fails at once, unretried.
+        withDeadline(options.timeoutMs, (abort) =>
+          this.retryPolicy.execute(() => this.attempt(send, options, tried, abort)),
         ),
       );
     } catch (error) {
@@ -204,22 +206,29 @@ export class ServicePool {
   }
 
   private async attempt<T>(
-    send: (endpoint: Endpoint, signal: AbortSignal) => Promise<T>,
+    send: (endpoint: Endpoint, abort: CallAbort) => Promise<T>,
     options: CallOptions<T>,
     tried: Set<Endpoint>,
-    signal: AbortSignal,
+    abort: CallAbort,
   ): Promise<T> {
+    if (abort.aborted) throw abort.reason;
     const endpoint = this.pick(tried);
     tried.add(endpoint);
     const hasAlternative = () => this.list.some((other) => !tried.has(other) && other.state() !== 'draining');
     try {
-      return await endpoint.bulkhead.execute(() =>
-        endpoint.breaker.execute(async () => {
-          endpoint.inFlight++;
+      // The bulkhead, as cockatiel's with no queue: a call takes its slot at once (it may wait for
+      // a half-open breaker's trial) and a call that finds none is refused, without a policy
+      // layer of promises per call.
+      if (endpoint.inFlight >= endpoint.maxConcurrent) {
+        throw new BulkheadRejectedError(endpoint.maxConcurrent, 0);
+      }
+      endpoint.inFlight++;
+      try {
+        return await endpoint.breaker.execute(async () => {
           endpoint.requests++;
           const started = performance.now();
           try {
-            const result = await send(endpoint, signal);
+            const result = await send(endpoint, abort);
             if (options.wasNotProcessed?.(result)) throw new NotSentError(`${endpoint.url} is draining`);
             if (options.isFailure?.(result)) throw new InstanceFailure(result, endpoint.url);
             endpoint.latency.record(performance.now() - started);
@@ -232,13 +241,13 @@ export class ServicePool {
             endpoint.latency.record(Math.max(performance.now() - started, endpoint.latency.ms * 2, 1));
             if (connectionRefused(error)) endpoint.healthy = false;
             throw error;
-          } finally {
-            endpoint.inFlight--;
           }
-        }),
-      );
+        });
+      } finally {
+        endpoint.inFlight--;
+      }
     } catch (error) {
-      if (signal.aborted) throw error;
+      if (abort.aborted) throw error;
       const reached = !(
         neverReached(error) ||
         error instanceof BrokenCircuitError ||
@@ -297,25 +306,20 @@ export class ServicePool {
 }
 
 /**
- * Runs `run` with a signal that aborts after `timeoutMs`, and rejects with cockatiel's
+ * Runs `run` with an abort that fires after `timeoutMs`, and rejects with cockatiel's
  * TaskCancelledError then, whether or not `run` has settled: what cockatiel's aggressive `timeout`
  * policy does, without the derived controllers, events and executor it sets up for every call,
- * which cost the gateway more per request than balancing itself. The signal is not aborted when
+ * which cost the gateway more per request than balancing itself. The call is not aborted when
  * `run` returns: a peer reply's body is read after the call returns.
  */
-function withDeadline<T>(timeoutMs: number, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const controller = new AbortController();
-  let timeout: TaskCancelledError | undefined;
-  const answer = withTimeout(
-    run(controller.signal),
-    timeoutMs,
-    () => (timeout = new TaskCancelledError(`Operation timed out after ${timeoutMs}ms`)),
-  );
-  // Aborted once the call has failed with the timeout, so that the timeout is what the caller sees.
-  answer.catch((error: unknown) => {
-    if (error === timeout) controller.abort();
+function withDeadline<T>(timeoutMs: number, run: (abort: CallAbort) => Promise<T>): Promise<T> {
+  const abort = new CallAbort();
+  return withTimeout(run(abort), timeoutMs, () => {
+    const timeout = new TaskCancelledError(`Operation timed out after ${timeoutMs}ms`);
+    // The call fails with the timeout before the aborted attempt can fail it otherwise.
+    abort.abort();
+    return timeout;
   });
-  return answer;
 }
 
 /** One failed attempt, with what the retry policy needs to decide. */
