@@ -112,14 +112,16 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
 
   // A service reads the gateway's requests, whose inputs grow when encoded again: it accepts longer
   // request lines and headers than the 16 KiB the gateway itself (Node's default) takes from clients.
+  // While closing, a kept-alive connection would otherwise idle (and take new requests) until the
+  // drain timer cuts it: it is closed once its response is done. One function for every response,
+  // not a closure made per request.
+  const closeIdleWhileClosing = () => {
+    if (closing) server.closeIdleConnections();
+  };
   const server = createServer({ maxHeaderSize: options.router ? 64 * 1024 : undefined }, (req, res) => {
     const requestId = headerValue(req, 'x-request-id') ?? randomUUID();
     const path = (req.url ?? '/').split('?', 1)[0]!;
-    // While closing, a kept-alive connection would otherwise idle (and take new requests) until the
-    // drain timer cuts it: close it once its response is done.
-    res.once('finish', () => {
-      if (closing) server.closeIdleConnections();
-    });
+    res.on('finish', closeIdleWhileClosing);
     const respond = async () => {
       if (path.startsWith('/trpc/') || path === '/trpc') {
         res.setHeader('x-request-id', requestId);
@@ -270,11 +272,7 @@ function routerHandler(options: StartServiceOptions, log: Logger): RequestHandle
         const token = bearerToken(headerValue(req, 'authorization'));
         if (!token) throw new TRPCError({ code: 'UNAUTHORIZED', message: unauthorized });
         try {
-          const claims = await verifyInternalToken(
-            options.internalTokenSecret,
-            token,
-            options.name as ServiceName,
-          );
+          const claims = verifyInternalToken(options.internalTokenSecret, token, options.name as ServiceName);
           return {
             caller: claims.caller,
             requestId,
