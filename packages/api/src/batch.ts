@@ -91,7 +91,8 @@ function safeDecodeURIComponent(text: string): string | null {
 
 /** The namespace a call belongs to: the first segment of its path, which names the owning service. */
 export function namespaceOf(path: string): string {
-  return path.split('.', 1)[0]!;
+  const dot = path.indexOf('.');
+  return dot === -1 ? path : path.slice(0, dot);
 }
 
 /** Groups calls by namespace, keeping each call's index in the original request. */

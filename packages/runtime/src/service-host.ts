@@ -141,6 +141,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
         // The gateway logs each request it answers; a router logs each procedure call instead.
         const startedAt = performance.now();
         await trpc(req, res, requestId);
+        if (!log.isLevelEnabled('info')) return;
         const durationMs = Math.round((performance.now() - startedAt) * 10) / 10;
         return log.info(
           { requestId, method: req.method, path, status: res.statusCode, durationMs },

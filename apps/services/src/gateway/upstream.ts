@@ -147,7 +147,8 @@ export function httpUpstream(options: {
                 method: request.method,
                 headers: {
                   authorization: `Bearer ${token}`,
-                  'content-type': 'application/json',
+                  // A GET has no body to describe.
+                  ...(body === undefined ? {} : { 'content-type': 'application/json' }),
                   'x-request-id': request.requestId,
                   [DEADLINE_HEADER]: String(Math.max(0, deadline - Date.now())),
                   ...traceHeaders(request.traceparent),
