@@ -104,6 +104,34 @@ interface Throughput {
   p50Ms: number;
   p99Ms: number;
   errors: number;
+  /** Requests answered in the run. */
+  requests: number;
+  /**
+   * CPU time (user + system) each server process spent per request answered, in µs: a figure the
+   * machine's other load disturbs far less than throughput, and the cost the ratios come from.
+   */
+  cpuMicrosPerRequest: Record<string, number>;
+}
+
+/** Clock ticks per second of `/proc/<pid>/stat`'s CPU times. */
+const clockTicks = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** CPU time (user + system) a process has used so far, in µs; 0 once it is gone. */
+function cpuMicros(pid: number): number {
+  try {
+    // The fields after the command name (which may hold spaces) start at the state, field 3.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / clockTicks;
+  } catch {
+    return 0;
+  }
 }
 
 function wrkMs(text: string | undefined): number {
@@ -133,6 +161,8 @@ async function load(
     const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(output)?.[1] ?? 0);
     const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(output);
     return {
+      requests: Number(/(\d+) requests in/.exec(output)?.[1] ?? 0),
+      cpuMicrosPerRequest: {},
       requestsPerSecond: Math.round(Number(/Requests\/sec:\s+([\d.]+)/.exec(output)?.[1] ?? 0)),
       p50Ms: wrkMs(/^\s+50%\s+(\S+)/m.exec(output)?.[1]),
       p99Ms: wrkMs(/^\s+99%\s+(\S+)/m.exec(output)?.[1]),
@@ -142,6 +172,8 @@ async function load(
   }
   const result = await autocannon({ url, headers, connections, duration: durationSeconds });
   return {
+    requests: result.requests.total,
+    cpuMicrosPerRequest: {},
     requestsPerSecond: Math.round(result.requests.average),
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
@@ -212,7 +244,12 @@ async function measureRounds(figures: Figure[]): Promise<Map<string, Throughput>
   for (let round = 1; round <= rounds; round++) {
     for (const figure of figures) {
       const stop = sampleRss(figure.servers);
+      const cpuBefore = figure.servers.map((server) => cpuMicros(server.pid));
       const result = await load(figure.url, await figure.headers(), seconds);
+      figure.servers.forEach((server, index) => {
+        result.cpuMicrosPerRequest[server.name] =
+          (cpuMicros(server.pid) - cpuBefore[index]!) / Math.max(1, result.requests);
+      });
       stop();
       runs.get(figure.key)!.push(result);
       console.error(
@@ -228,6 +265,13 @@ async function measureRounds(figures: Figure[]): Promise<Map<string, Throughput>
         p50Ms: median(results.map((result) => result.p50Ms)),
         p99Ms: median(results.map((result) => result.p99Ms)),
         errors: results.reduce((sum, result) => sum + result.errors, 0),
+        requests: results.reduce((sum, result) => sum + result.requests, 0),
+        cpuMicrosPerRequest: Object.fromEntries(
+          Object.keys(results[0]!.cpuMicrosPerRequest).map((name) => [
+            name,
+            median(results.map((result) => result.cpuMicrosPerRequest[name]!)),
+          ]),
+        ),
       },
     ]),
   );
@@ -404,16 +448,20 @@ function printResult(options: {
   const { service, throughGateway, latency } = options;
   const figure = (map: Map<string, Throughput>, key: string) => map.get(key)!;
   const ratio = (value: number, baseline: number) => (value / baseline).toFixed(2);
+  const cpu = (value: Throughput) =>
+    Object.entries(value.cpuMicrosPerRequest)
+      .map(([name, micros]) => `${Math.round(micros)} (${name})`)
+      .join(' + ');
   const row = (label: string, value: Throughput, baselineLabel: string, baseline: Throughput, goal: string) =>
-    `| ${label} | ${value.requestsPerSecond} | ${baselineLabel} | ${baseline.requestsPerSecond} | **${ratio(value.requestsPerSecond, baseline.requestsPerSecond)}×** | ${goal} | ${value.p50Ms.toFixed(2)} / ${value.p99Ms.toFixed(2)} | ${value.errors} |`;
+    `| ${label} | ${value.requestsPerSecond} | ${baselineLabel} | ${baseline.requestsPerSecond} | **${ratio(value.requestsPerSecond, baseline.requestsPerSecond)}×** | ${goal} | ${cpu(value)} | ${cpu(baseline)} | ${value.p50Ms.toFixed(2)} / ${value.p99Ms.toFixed(2)} | ${value.errors} |`;
   const lines = [
     `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
     '---- result ----',
     `Load from **${loadGenerator}**${wrkAvailable ? '' : ' (wrk not found on PATH)'}, ${connections} connections, ` +
       `median of ${rounds} round(s) of ${seconds} s per figure, every baseline measured in the same run.`,
     '',
-    '| figure | req/s | baseline | baseline req/s | ratio | goal | p50 / p99 ms | errors |',
-    '| --- | ---: | --- | ---: | ---: | --- | ---: | ---: |',
+    '| figure | req/s | baseline | baseline req/s | ratio | goal | CPU µs per request | baseline CPU µs per request | p50 / p99 ms | errors |',
+    '| --- | ---: | --- | ---: | ---: | --- | --- | --- | ---: | ---: |',
     row(
       'trivial query, lean adapter',
       figure(service, 'lean'),
@@ -456,6 +504,8 @@ function printResult(options: {
       figure(throughGateway, 'direct'),
       '≥ 0.7×',
     ),
+    '',
+    'CPU µs per request: the user and system CPU time each server process used during the run, from `/proc/<pid>/stat`, divided by the requests answered (median of the rounds); the load generator and PostgreSQL are not counted.',
     '',
     `Latency at a fixed ${fixedRate} req/s (open loop, ${options.latencySeconds} s, median of ${rounds} round(s); ${options.latencyErrors} errors):`,
     '',

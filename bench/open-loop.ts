@@ -6,7 +6,8 @@
  * It speaks HTTP/1.1 over raw keep-alive sockets: the request is encoded once, and a reply is read
  * by its status line and `content-length`, which every server the benchmarks measure sends. Node's
  * own HTTP client cost several times as much CPU per request, on the same two cores as the servers
- * it measured. A connection is opened whenever no idle one is free, as open-loop load needs.
+ * it measured. A connection is opened whenever no idle one is free, up to 64; past that, requests
+ * wait for one (see `MAX_CONNECTIONS`).
  *
  * `node <bundle> '<json options>'` sends its result to the parent over IPC (see `runOpenLoop`).
  */
@@ -47,6 +48,13 @@ export function runOpenLoop(
     child.once('exit', (code) => reject(new Error(`the open-loop load exited (${code}) without a result`)));
   });
 }
+
+/**
+ * Connections at most, as many clients' pools hold (the load this replaced used Node's Agent with 64
+ * sockets): past it, requests wait for one client-side, their latency still counted from their
+ * schedule, instead of every stall opening dozens of connections that a service's bulkhead refuses.
+ */
+const MAX_CONNECTIONS = 64;
 
 class Connection {
   readonly socket: Socket;
@@ -97,6 +105,8 @@ class Load {
   errors = 0;
   private readonly idle: Connection[] = [];
   private readonly busy = new Set<Connection>();
+  /** Scheduled starts of requests waiting for a connection, oldest first. */
+  private readonly waiting: number[] = [];
   private readonly request: Buffer;
   private readonly target: URL;
   private answeredOrFailed = 0;
@@ -117,17 +127,40 @@ class Load {
   }
 
   fire(scheduledAt: number): void {
-    const connection =
-      this.idle.pop() ?? new Connection(Number(this.target.port), this.target.hostname, this);
+    let connection = this.idle.pop();
+    if (!connection) {
+      if (this.busy.size >= MAX_CONNECTIONS) {
+        // Waits for a connection; its latency still runs from its scheduled start.
+        this.waiting.push(scheduledAt);
+        return;
+      }
+      connection = new Connection(Number(this.target.port), this.target.hostname, this);
+    }
     this.busy.add(connection);
     connection.send(scheduledAt, this.request);
+  }
+
+  /** A connection is free again: it takes the oldest waiting request, or goes idle. */
+  private free(connection: Connection): void {
+    const waited = this.waiting.shift();
+    if (waited === undefined) {
+      this.busy.delete(connection);
+      this.idle.push(connection);
+    } else {
+      connection.send(waited, this.request);
+    }
   }
 
   answered(connection: Connection, scheduledAt: number, ok: boolean, closes: boolean): void {
     if (ok) this.latencies.push(performance.now() - scheduledAt);
     else this.errors++;
-    this.busy.delete(connection);
-    if (!closes) this.idle.push(connection);
+    if (closes) {
+      this.busy.delete(connection);
+      const waited = this.waiting.shift();
+      if (waited !== undefined) this.fire(waited);
+    } else {
+      this.free(connection);
+    }
     this.settle();
   }
 
@@ -136,6 +169,8 @@ class Load {
     if (idleAt !== -1) this.idle.splice(idleAt, 1);
     if (!this.busy.delete(connection)) return;
     this.errors++;
+    const waited = this.waiting.shift();
+    if (waited !== undefined) this.fire(waited);
     this.settle();
   }
 
