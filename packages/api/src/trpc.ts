@@ -74,37 +74,63 @@ const MAX_LOGGED_INPUT_BYTES = 4096;
  * One middleware rather than four: every level of tRPC's middleware chain copies the call's options.
  */
 const guarded = t.middleware((options) =>
-  tracingEnabled()
-    ? tracer.startActiveSpan(
-        `trpc ${options.path}`,
-        {
-          attributes: {
-            'rpc.system': 'trpc',
-            'rpc.method': options.path,
-            'bindery.request_id': options.ctx.requestId,
-          },
+  traced(options, (span) =>
+    guard(options, span, () =>
+      // The context is copied only when the span changed the trace context: tRPC copies it for
+      // every `next({ ctx })`.
+      span
+        ? options.next({ ctx: { traceparent: currentTraceparent(options.ctx.traceparent) } })
+        : options.next(),
+    ),
+  ),
+);
+
+/**
+ * The same for a roles procedure, which also narrows the context: past `authorize`, it always has a
+ * user. Folded into the guard rather than a middleware of its own: a level less on most calls.
+ */
+const guardedWithUser = t.middleware((options) =>
+  traced(options, (span) =>
+    guard(options, span, () =>
+      options.next({
+        ctx: {
+          user: options.ctx.caller.user!,
+          traceparent: span ? currentTraceparent(options.ctx.traceparent) : options.ctx.traceparent,
         },
-        (span) => guard(options, span),
-      )
-    : guard(options, undefined),
+      }),
+    ),
+  ),
 );
 
 type GuardedOptions = Parameters<Parameters<typeof t.middleware>[0]>[0];
 
-async function guard(
-  { path, type, ctx, meta, getRawInput, next }: GuardedOptions,
+/** Runs `run` in the span `trpc <path>` when tracing is on, else without a span. */
+function traced<T>(options: GuardedOptions, run: (span: Span | undefined) => Promise<T>): Promise<T> {
+  if (!tracingEnabled()) return run(undefined);
+  return tracer.startActiveSpan(
+    `trpc ${options.path}`,
+    {
+      attributes: {
+        'rpc.system': 'trpc',
+        'rpc.method': options.path,
+        'bindery.request_id': options.ctx.requestId,
+      },
+    },
+    run,
+  );
+}
+
+async function guard<Result extends Awaited<ReturnType<GuardedOptions['next']>>>(
+  { path, type, ctx, meta, getRawInput }: GuardedOptions,
   span: Span | undefined,
-): Promise<Awaited<ReturnType<GuardedOptions['next']>>> {
+  proceed: () => Promise<Result>,
+): Promise<Result> {
   const startedAt = performance.now();
   let error: TRPCError | undefined;
   try {
     assertBeforeDeadline(ctx.deadline);
     authorize(meta, ctx.caller);
-    // The context is copied only when the span changed the trace context: tRPC copies it for every
-    // `next({ ctx })`.
-    const result = span
-      ? await next({ ctx: { traceparent: currentTraceparent(ctx.traceparent) } })
-      : await next();
+    const result = await proceed();
     if (result.ok) return result;
     const clientError =
       result.error.code === 'INTERNAL_SERVER_ERROR' ? toClientError(result.error.cause) : null;
@@ -160,12 +186,10 @@ const baseProcedure = t.procedure.use(guarded);
 /** Anyone may call it, signed in or not. */
 export const publicProcedure = baseProcedure.meta({ access: { kind: 'public' } });
 
-/** Any signed-in user holding one of Bindery's roles. */
-export const authedProcedure = baseProcedure
-  .meta({ access: { kind: 'roles', roles: ROLES } })
-  // Narrow the context: past `authorize`, a roles procedure always has a user. tRPC merges the
-  // override into the context itself.
-  .use(({ ctx, next }) => next({ ctx: { user: ctx.caller.user! } }));
+/** Any signed-in user holding one of Bindery's roles; its context has the `user`. */
+export const authedProcedure = t.procedure
+  .use(guardedWithUser)
+  .meta({ access: { kind: 'roles', roles: ROLES } });
 
 /** A signed-in user holding one of `roles`. */
 export function roleProcedure(...roles: [Role, ...Role[]]) {

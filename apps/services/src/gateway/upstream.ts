@@ -139,20 +139,21 @@ export function httpUpstream(options: {
           const startedAt = performance.now();
           let outcome = 'unreachable';
           try {
+            const headers: Record<string, string> = {
+              authorization: `Bearer ${token}`,
+              'x-request-id': request.requestId,
+              [DEADLINE_HEADER]: String(Math.max(0, deadline - Date.now())),
+            };
+            // A GET has no body to describe.
+            if (body !== undefined) headers['content-type'] = 'application/json';
+            Object.assign(headers, traceHeaders(request.traceparent));
             const response = await bufferedRequest(
               dispatcher,
               {
                 origin: endpoint.url,
                 path: pathAndQuery,
                 method: request.method,
-                headers: {
-                  authorization: `Bearer ${token}`,
-                  // A GET has no body to describe.
-                  ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-                  'x-request-id': request.requestId,
-                  [DEADLINE_HEADER]: String(Math.max(0, deadline - Date.now())),
-                  ...traceHeaders(request.traceparent),
-                },
+                headers,
                 body: body ?? null,
               },
               abort,

@@ -214,7 +214,6 @@ export class ServicePool {
     if (abort.aborted) throw abort.reason;
     const endpoint = this.pick(tried);
     tried.add(endpoint);
-    const hasAlternative = () => this.list.some((other) => !tried.has(other) && other.state() !== 'draining');
     try {
       // The bulkhead, as cockatiel's with no queue: a call takes its slot at once (it may wait for
       // a half-open breaker's trial) and a call that finds none is refused, without a policy
@@ -253,7 +252,8 @@ export class ServicePool {
         error instanceof BrokenCircuitError ||
         error instanceof BulkheadRejectedError
       );
-      throw new AttemptError(error, reached, options.safe, hasAlternative());
+      const hasAlternative = this.list.some((other) => !tried.has(other) && other.state() !== 'draining');
+      throw new AttemptError(error, reached, options.safe, hasAlternative);
     }
   }
 
