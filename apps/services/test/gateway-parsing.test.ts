@@ -60,6 +60,9 @@ describe("the gateway's request-target split", () => {
     '/trpc/a/../b?x=1',
     "/trpc/a?x='1'",
     '/trpc/a#frag?x=1',
+    // A second `?` belongs to the query: the names are `?a` and `?batch`, not `a` and `batch`.
+    '/trpc/a??a',
+    '/trpc/a??batch=1&input=%7B%7D',
   ])('%s', (target) => {
     const expected = new URL(target, 'http://gateway');
     const actual = requestTarget(target);

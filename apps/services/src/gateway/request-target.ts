@@ -26,22 +26,28 @@ export function requestTarget(target = '/'): RequestTarget {
   if (queryStart === -1) return { pathname: target, search: '', searchParams: new PlainQuery('') };
   // As in `URL`, a lone `?` is no query at all.
   const search = queryStart === target.length - 1 ? '' : target.slice(queryStart);
-  return { pathname: target.slice(0, queryStart), search, searchParams: new PlainQuery(search.slice(1)) };
+  return { pathname: target.slice(0, queryStart), search, searchParams: new PlainQuery(search) };
 }
 
-/** The parameters of a plain query: `batch` and `input` read by hand, any other by `URLSearchParams`. */
+/**
+ * The parameters of a plain query (`search`: empty, or `?` and the query): `batch` and `input` read
+ * by hand, any other by `URLSearchParams`.
+ */
 class PlainQuery implements Pick<URLSearchParams, 'get'> {
   #trpc: { batch: string | null; input: string | null } | undefined;
   #other: URLSearchParams | undefined;
 
-  constructor(private readonly query: string) {}
+  constructor(private readonly search: string) {}
 
   get(name: string): string | null {
     if (name === 'batch' || name === 'input') {
-      this.#trpc ??= queryParameters(this.query);
+      // Everything after the first `?` is the query, a second `?` included (a name `?batch` is not
+      // `batch`).
+      this.#trpc ??= queryParameters(this.search.slice(1));
       return this.#trpc[name];
     }
-    this.#other ??= new URLSearchParams(this.query);
+    // `URLSearchParams` drops one leading `?`, the one `search` begins with.
+    this.#other ??= new URLSearchParams(this.search);
     return this.#other.get(name);
   }
 }
