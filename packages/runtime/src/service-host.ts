@@ -23,8 +23,17 @@ import { type Logger, RequestLogger } from './logger';
 import { leanTrpcNodeHandler, stockTrpcNodeHandler, type TrpcAdapterName } from './trpc-node-adapter';
 import { withTimeout } from './with-timeout';
 
-/** Serves `/trpc` itself (the gateway) instead of mounting a router. */
-export type RequestHandler = (req: IncomingMessage, res: ServerResponse, requestId: string) => Promise<void>;
+/**
+ * Serves `/trpc` itself (the gateway) instead of mounting a router. Every reply it writes carries
+ * `headers` (the request id, the instance that answered), best in the same `writeHead`: a header
+ * set on the response beforehand makes Node keep a header table and copy each later one into it.
+ */
+export type RequestHandler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  requestId: string,
+  headers: Readonly<Record<string, string>>,
+) => Promise<void>;
 
 export interface StartServiceOptions {
   /** The service, or `<service>-worker` for a queue worker process. */
@@ -108,7 +117,8 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     options.handleTrpc ??
     (options.router
       ? routerHandler(options, log)
-      : async (_req, res) => sendJson(res, 404, { error: `${name} serves no API` }));
+      : async (_req, res, _requestId, headers) =>
+          sendJson(res, 404, { error: `${name} serves no API` }, headers));
 
   // A service reads the gateway's requests, whose inputs grow when encoded again: it accepts longer
   // request lines and headers than the 16 KiB the gateway itself (Node's default) takes from clients.
@@ -122,25 +132,33 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     const requestId = headerValue(req, 'x-request-id') ?? randomUUID();
     const path = (req.url ?? '/').split('?', 1)[0]!;
     res.on('finish', closeIdleWhileClosing);
+    // What every /trpc reply carries: its request id and the instance that answered.
+    const trpcHeaders: Record<string, string> | undefined =
+      path.startsWith('/trpc/') || path === '/trpc'
+        ? { 'x-request-id': requestId, [INSTANCE_HEADER]: advertisedUrl }
+        : undefined;
     const respond = async () => {
-      if (path.startsWith('/trpc/') || path === '/trpc') {
-        res.setHeader('x-request-id', requestId);
-        res.setHeader(INSTANCE_HEADER, advertisedUrl);
-        if (closing) res.setHeader('connection', 'close');
+      if (trpcHeaders) {
+        if (closing) trpcHeaders.connection = 'close';
         if (refusing) {
-          res.setHeader(NOT_PROCESSED_HEADER, '1');
-          return sendJson(res, 503, {
-            error: {
-              code: -32603,
-              message: `${name} is shutting down; call another instance`,
-              data: { code: 'SERVICE_UNAVAILABLE', httpStatus: 503 },
+          trpcHeaders[NOT_PROCESSED_HEADER] = '1';
+          return sendJson(
+            res,
+            503,
+            {
+              error: {
+                code: -32603,
+                message: `${name} is shutting down; call another instance`,
+                data: { code: 'SERVICE_UNAVAILABLE', httpStatus: 503 },
+              },
             },
-          });
+            trpcHeaders,
+          );
         }
-        if (!options.handleTrpc) return trpc(req, res, requestId);
+        if (!options.handleTrpc) return trpc(req, res, requestId, trpcHeaders);
         // The gateway logs each request it answers; a router logs each procedure call instead.
         const startedAt = performance.now();
-        await trpc(req, res, requestId);
+        await trpc(req, res, requestId, trpcHeaders);
         if (!log.isLevelEnabled('info')) return;
         const durationMs = Math.round((performance.now() - startedAt) * 10) / 10;
         return log.info(
@@ -177,7 +195,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     };
     respond().catch((error: unknown) => {
       log.error({ err: error, requestId, path }, 'request failed');
-      if (!res.headersSent) sendJson(res, 500, { error: 'Internal server error', requestId });
+      if (!res.headersSent) sendJson(res, 500, { error: 'Internal server error', requestId }, trpcHeaders);
       else res.destroy();
     });
   });
@@ -252,7 +270,7 @@ function routerHandler(options: StartServiceOptions, log: Logger): RequestHandle
   );
   const handle = options.trpcAdapter === 'stock' ? stockTrpcNodeHandler : leanTrpcNodeHandler;
   const unauthorized = `${options.name} accepts only calls with an internal token`;
-  return (req, res, requestId) => {
+  return (req, res, requestId, headers) => {
     const path = (req.url ?? '/').split('?', 1)[0]!.slice('/trpc/'.length);
     // A batch may send as much as the most generous of its procedures allows; GET and HEAD send none.
     const maxBodySize =
@@ -269,6 +287,7 @@ function routerHandler(options: StartServiceOptions, log: Logger): RequestHandle
       res,
       path,
       maxBodySize,
+      headers,
       createContext: async (): Promise<Context> => {
         const token = bearerToken(headerValue(req, 'authorization'));
         if (!token) throw new TRPCError({ code: 'UNAUTHORIZED', message: unauthorized });

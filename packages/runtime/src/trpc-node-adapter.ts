@@ -39,11 +39,18 @@ export interface TrpcNodeHandlerOptions<TContext> {
   maxBodySize: number;
   createContext: () => Promise<TContext>;
   onError?: (info: TrpcNodeErrorInfo<TContext>) => void;
+  /**
+   * Headers every reply carries besides tRPC's own (the service host's request id and instance).
+   * The lean adapter writes them with its `writeHead`, all headers at once: a header set on the
+   * response beforehand makes Node keep a header table and copy every later header into it.
+   */
+  headers?: Readonly<Record<string, string>>;
 }
 
 /** tRPC's stock Node adapter with the same options: the reference the lean one is tested against. */
 export function stockTrpcNodeHandler<TContext>(options: TrpcNodeHandlerOptions<TContext>): Promise<void> {
-  const { router, req, res, path, maxBodySize, onError } = options;
+  const { router, req, res, path, maxBodySize, onError, headers } = options;
+  if (headers) for (const name in headers) res.setHeader(name, headers[name]!);
   return nodeHTTPRequestHandler({
     router,
     req,
@@ -210,7 +217,13 @@ export async function leanTrpcNodeHandler<TContext>(
               type: infoType,
             }),
           };
-      return send(res, getHTTPStatusCode([response]), contentType, serialize(config, response));
+      return send(
+        res,
+        getHTTPStatusCode([response]),
+        contentType,
+        serialize(config, response),
+        options.headers,
+      );
     }
 
     const results = await Promise.all(paths.map((_, index) => callAt(index)));
@@ -233,7 +246,13 @@ export async function leanTrpcNodeHandler<TContext>(
         }),
       };
     });
-    return send(res, getHTTPStatusCode(responses), contentType, serialize(config, responses));
+    return send(
+      res,
+      getHTTPStatusCode(responses),
+      contentType,
+      serialize(config, responses),
+      options.headers,
+    );
   } catch (cause) {
     // Refused before any procedure ran (bad path, mixed types), or a reply that cannot be serialized.
     const error = getTRPCErrorFromUnknown(cause);
@@ -241,7 +260,7 @@ export async function leanTrpcNodeHandler<TContext>(
     const response = {
       error: getErrorShape({ config, error, type: infoType, path: undefined, input: undefined, ctx }),
     };
-    return send(res, getHTTPStatusCode(response), contentType, serialize(config, response));
+    return send(res, getHTTPStatusCode(response), contentType, serialize(config, response), options.headers);
   }
 }
 
@@ -574,13 +593,21 @@ function serialize(
   );
 }
 
-function send(res: ServerResponse, status: number, contentType: string, body: string): void {
-  // The stock adapter leaves a status a procedure set itself.
-  res.writeHead(res.statusCode === 200 ? status : res.statusCode, {
+function send(
+  res: ServerResponse,
+  status: number,
+  contentType: string,
+  body: string,
+  headers: Readonly<Record<string, string>> | undefined,
+): void {
+  const head: Record<string, string | number> = {
     vary: 'trpc-accept, accept',
     'content-type': contentType,
     'content-length': Buffer.byteLength(body),
-  });
+  };
+  if (headers) for (const name in headers) head[name] = headers[name]!;
+  // The stock adapter leaves a status a procedure set itself.
+  res.writeHead(res.statusCode === 200 ? status : res.statusCode, head);
   res.end(body);
 }
 

@@ -75,13 +75,15 @@ export function createTrpcHandler(options: {
   /** The gateway's own subscriptions, streamed directly rather than forwarded. */
   subscriptions: LocalSubscriptions;
 }): RequestHandler {
-  const handle: RequestHandler = async (req, res, requestId) => {
+  const handle: RequestHandler = async (req, res, requestId, headers) => {
     const url = requestTarget(req.url);
     const procedurePaths = url.pathname.slice('/trpc/'.length);
     const batch = url.searchParams.get('batch') === '1';
     const pathsForErrors = procedurePaths.split(',');
 
     if (req.method === 'GET' && !batch && options.subscriptions.serves(procedurePaths)) {
+      // tRPC's own handler writes the event stream's head.
+      for (const name in headers) res.setHeader(name, headers[name]!);
       const outcome = await options.subscriptions.serve(req, res, {
         path: procedurePaths,
         requestId,
@@ -105,7 +107,7 @@ export function createTrpcHandler(options: {
 
     const fail = (code: TRPC_ERROR_CODE_KEY, message: string) => {
       const items = pathsForErrors.map((path) => errorItem(code, message, path));
-      reply(res, batch ? items : items.slice(0, 1), batch);
+      reply(res, batch ? items : items.slice(0, 1), batch, headers);
     };
 
     let request: TrpcRequest;
@@ -167,10 +169,12 @@ export function createTrpcHandler(options: {
       });
       if (!Array.isArray(answer)) {
         gatewayCalls.labels(onlyNamespace!, 'ok').inc(request.calls.length);
-        res.writeHead(answer.status, {
+        const head: Record<string, string | number> = {
           'content-type': 'application/json',
           'content-length': answer.body.length,
-        });
+        };
+        for (const name in headers) head[name] = headers[name]!;
+        res.writeHead(answer.status, head);
         res.end(answer.body);
         return;
       }
@@ -208,7 +212,7 @@ export function createTrpcHandler(options: {
         )
         .inc();
     }
-    reply(res, request.batch ? items : items.slice(0, 1), request.batch);
+    reply(res, request.batch ? items : items.slice(0, 1), request.batch, headers);
   };
   return inGatewaySpan(handle);
 }
@@ -220,15 +224,15 @@ const tracer = trace.getTracer('@bindery/services');
  * service's spans, are its children. Without an OpenTelemetry SDK, no span at all.
  */
 function inGatewaySpan(handle: RequestHandler): RequestHandler {
-  return (req, res, requestId) => {
-    if (!tracingEnabled()) return handle(req, res, requestId);
+  return (req, res, requestId, headers) => {
+    if (!tracingEnabled()) return handle(req, res, requestId, headers);
     const procedures = new URL(req.url ?? '/', 'http://gateway').pathname.slice('/trpc/'.length);
     return tracer.startActiveSpan(
       'gateway /trpc',
       { attributes: { 'bindery.procedures': procedures.split(','), 'bindery.request_id': requestId } },
       async (span) => {
         try {
-          await handle(req, res, requestId);
+          await handle(req, res, requestId, headers);
           span.setAttribute('http.response.status_code', res.statusCode);
           if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
         } finally {
@@ -275,6 +279,11 @@ function parseJsonBody(body: Buffer): unknown {
   }
 }
 
-function reply(res: ServerResponse, items: TrpcReplyItem[], batch: boolean): void {
-  sendJson(res, replyStatus(items), batch ? items : items[0]);
+function reply(
+  res: ServerResponse,
+  items: TrpcReplyItem[],
+  batch: boolean,
+  headers: Readonly<Record<string, string>>,
+): void {
+  sendJson(res, replyStatus(items), batch ? items : items[0], headers);
 }
