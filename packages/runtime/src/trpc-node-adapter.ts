@@ -10,7 +10,7 @@ import {
 import { nodeHTTPRequestHandler } from '@trpc/server/adapters/node-http';
 import { getHTTPStatusCode } from '@trpc/server/http';
 import type { TRPCResponse } from '@trpc/server/rpc';
-import { defaultTransformer, getErrorShape } from '@trpc/server/unstable-core-do-not-import';
+import { defaultTransformer, getErrorShape, getParseFn } from '@trpc/server/unstable-core-do-not-import';
 
 /**
  * Which adapter answers `/trpc` in a service: `lean` (this file) or `stock` (tRPC's own
@@ -275,13 +275,114 @@ interface ProcedureCall {
 }
 
 interface ProcedureDef {
-  middlewares: ((options: Record<string, unknown>) => Promise<MiddlewareResult>)[];
+  middlewares: (((options: Record<string, unknown>) => Promise<MiddlewareResult>) & { _type?: string })[];
+  /** The input parsers, in the order of their middlewares (`.input()` adds one of each). */
+  inputs: Parameters<typeof getParseFn>[0][];
+  resolver?: (options: Record<string, unknown>) => Promise<unknown>;
   meta: unknown;
   caller?: unknown;
 }
 
+/**
+ * The end of a procedure's middleware list that the adapter runs as one level: its input
+ * validators (`.input()`) and the resolver that tRPC appends last (`resolveMiddleware`).
+ */
+interface ResolverTail {
+  /** The index of the tail's first middleware. */
+  from: number;
+  /** The parse function of each of its input validators, made as tRPC's builder makes them. */
+  parsers: ((input: unknown) => unknown)[];
+}
+
+const resolverTails = new WeakMap<ProcedureDef, ResolverTail | null>();
+
+/**
+ * A procedure's resolver tail, worked out once per procedure: null when its list does not end as
+ * tRPC's builder ends it, and the adapter then runs every level as tRPC does.
+ */
+function resolverTail(def: ProcedureDef): ResolverTail | null {
+  let tail = resolverTails.get(def);
+  if (tail !== undefined) return tail;
+  tail = null;
+  const { middlewares, inputs, resolver } = def;
+  const last = middlewares.length - 1;
+  const inputCount = middlewares.filter((middleware) => middleware._type === 'input').length;
+  if (
+    last >= 0 &&
+    typeof resolver === 'function' &&
+    middlewares[last]!.name === 'resolveMiddleware' &&
+    Array.isArray(inputs) &&
+    inputs.length === inputCount
+  ) {
+    let from = last;
+    while (from > 0 && middlewares[from - 1]!._type === 'input') from--;
+    const tailInputs = last - from;
+    tail = { from, parsers: inputs.slice(inputs.length - tailInputs).map((input) => getParseFn(input)) };
+  }
+  resolverTails.set(def, tail);
+  return tail;
+}
+
+/**
+ * Runs a resolver tail as tRPC's levels would, in one: each input validator reads the raw input,
+ * parses it (a parser's failure is a BAD_REQUEST caused by it) and merges it into the input so far
+ * when both are objects; the resolver gets the options of its own level and its data comes back
+ * with the context. A failure at any of them yields the failed result, as it would at its level.
+ * Two levels fewer on a typical procedure (one input, the resolver): no options object, `next`,
+ * promise and result of their own.
+ */
+async function runResolverTail(
+  tail: ResolverTail,
+  def: ProcedureDef,
+  call: ProcedureCall,
+  ctx: unknown,
+  input: unknown,
+  getRawInput: () => Promise<unknown>,
+): Promise<MiddlewareResult> {
+  try {
+    let combinedInput = input;
+    for (const parse of tail.parsers) {
+      const rawInput = await getRawInput();
+      let parsedInput: unknown;
+      try {
+        parsedInput = await parse(rawInput);
+      } catch (cause) {
+        throw new TRPCError({ code: 'BAD_REQUEST', cause });
+      }
+      combinedInput =
+        isObject(combinedInput) && isObject(parsedInput) ? { ...combinedInput, ...parsedInput } : parsedInput;
+    }
+    const options = new MiddlewareOptions(
+      def.middlewares.length - 1,
+      def,
+      call,
+      ctx,
+      combinedInput,
+      getRawInput,
+    );
+    const data = await def.resolver!(options as unknown as Record<string, unknown>);
+    return { ok: true, data, ctx, marker: MIDDLEWARE_MARKER };
+  } catch (cause) {
+    return { ok: false, error: getTRPCErrorFromUnknown(cause), marker: MIDDLEWARE_MARKER };
+  }
+}
+
+/** Runs the procedure's middleware at `index`, or its resolver tail from there. */
+function runLevel(
+  index: number,
+  def: ProcedureDef,
+  call: ProcedureCall,
+  ctx: unknown,
+  input: unknown,
+  getRawInput: () => Promise<unknown>,
+): Promise<MiddlewareResult> {
+  const tail = resolverTail(def);
+  if (tail && index === tail.from) return runResolverTail(tail, def, call, ctx, input, getRawInput);
+  return new MiddlewareOptions(index, def, call, ctx, input, getRawInput).run();
+}
+
 type MiddlewareResult =
-  | { ok: true; data: unknown; marker: string }
+  | { ok: true; data: unknown; ctx?: unknown; marker: string }
   | { ok: false; error: TRPCError; marker: string };
 
 /** The marker tRPC's middleware results carry (`middlewareMarker` in @trpc/server's middleware.ts). */
@@ -308,7 +409,7 @@ async function callProcedure(procedure: AnyTRPCProcedure, call: ProcedureCall): 
       batchIndex: call.batchIndex,
     });
   }
-  const result = await new MiddlewareOptions(0, def, call, call.ctx, undefined, call.getRawInput).run();
+  const result = await runLevel(0, def, call, call.ctx, undefined, call.getRawInput);
   if (!result) {
     throw new TRPCError({
       code: 'INTERNAL_SERVER_ERROR',
@@ -369,14 +470,14 @@ class MiddlewareOptions {
   }
 
   next = (nextOptions?: { ctx?: object; input?: unknown; getRawInput?: () => Promise<unknown> }) =>
-    new MiddlewareOptions(
+    runLevel(
       this.#index + 1,
       this.#def,
       this.#call,
       nextOptions?.ctx ? { ...(this.ctx as object), ...nextOptions.ctx } : this.ctx,
       nextOptions && 'input' in nextOptions ? nextOptions.input : this.input,
       nextOptions?.getRawInput ?? this.getRawInput,
-    ).run();
+    );
 
   /** Runs this level's middleware; one that throws yields the failed result, as in tRPC. */
   async run(): Promise<MiddlewareResult> {

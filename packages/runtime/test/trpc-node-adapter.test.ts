@@ -91,6 +91,16 @@ const conformanceRouter = router({
       .input(z.object({ n: z.number() }))
       .use(({ input, next }) => next({ input: { n: input.n + 1 } }))
       .query(({ input }) => input.n),
+    // Chained inputs each parse the raw input; objects merge, and a failing parser is a bad request.
+    inputsMerged: publicProcedure
+      .input(z.object({ a: z.number() }).loose())
+      .input(z.object({ b: z.string() }).loose())
+      .query(({ input }) => input),
+    inputsAroundMiddleware: publicProcedure
+      .input(z.object({ a: z.number() }).loose())
+      .use(({ input, next }) => next({ input: { ...input, seen: true } }))
+      .input(z.object({ b: z.string() }).loose())
+      .query(({ input }) => input),
     rawInputReplaced: publicProcedure
       .use(({ next }) => next({ getRawInput: async () => ({ text: 'replaced' }) }))
       .input(z.object({ text: z.string() }))
@@ -261,6 +271,13 @@ const cases: [string, Exchange, number][] = [
   ['middlewares merge the context they pass on', { path: '/trpc/catalog.contextMerged' }, 200],
   ['a middleware replaces the input', { path: `/trpc/catalog.inputReplaced?input=${json({ n: 1 })}` }, 200],
   ['a middleware replaces the raw input', { path: '/trpc/catalog.rawInputReplaced' }, 200],
+  ['chained inputs merge', { path: `/trpc/catalog.inputsMerged?input=${json({ a: 1, b: 'x' })}` }, 200],
+  ['the second of chained inputs fails', { path: `/trpc/catalog.inputsMerged?input=${json({ a: 1 })}` }, 400],
+  [
+    'chained inputs around a middleware',
+    { path: `/trpc/catalog.inputsAroundMiddleware?input=${json({ a: 1, b: 'x' })}` },
+    200,
+  ],
   ['a middleware throws', { path: '/trpc/catalog.middlewareThrows' }, 412],
   ['a middleware never calls next', { path: '/trpc/catalog.middlewareForgetsNext' }, 500],
   ['output validation fails', { path: '/trpc/catalog.outputChecked' }, 500],
