@@ -242,8 +242,9 @@ async function measureRounds(figures: Figure[]): Promise<Map<string, Throughput>
   const runs = new Map<string, Throughput[]>(figures.map((figure) => [figure.key, []]));
   // Warm-up, not counted: V8 optimizes a server's hot path over its first seconds of load, and a
   // long-running service is measured at its steady rate. A fresh catalog, in 4 s runs back to back:
-  // 14.5k, 17.3k, 18.3k req/s, then 18.0–19.0k; raw http + postgres.js likewise from 19.9k to 22–23k.
-  for (const figure of figures) await load(figure.url, await figure.headers(), quick ? 1 : 10);
+  // 15.1k, 16.2k, 16.6k, 17.5k req/s, then 17.7k–19.4k; raw http + postgres.js from 19.9k to 22–24k.
+  // After 10 s of warm-up the catalog's counted rounds still came out 10–20 % under its later ones.
+  for (const figure of figures) await load(figure.url, await figure.headers(), quick ? 1 : 20);
   for (let round = 1; round <= rounds; round++) {
     for (const figure of figures) {
       const stop = sampleRss(figure.servers);
