@@ -1,17 +1,33 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
+/**
+ * Writes a reply's head: its own `head`, then `headers` (the service host's request id and
+ * instance) added to it, in one `writeHead`. A header set on the response beforehand would make Node
+ * keep a header table and copy every later header into it.
+ */
+export function writeReplyHead(
+  res: ServerResponse,
+  status: number,
+  head: Record<string, string | number>,
+  headers: Readonly<Record<string, string>> | undefined,
+): void {
+  if (headers) for (const name in headers) head[name] = headers[name]!;
+  res.writeHead(status, head);
+}
+
 export function sendJson(
   res: ServerResponse,
   status: number,
   body: unknown,
-  headers: Readonly<Record<string, string>> = {},
+  headers?: Readonly<Record<string, string>>,
 ): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(text),
-    ...headers,
-  });
+  writeReplyHead(
+    res,
+    status,
+    { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) },
+    headers,
+  );
   res.end(text);
 }
 

@@ -25,8 +25,8 @@ import { withTimeout } from './with-timeout';
 
 /**
  * Serves `/trpc` itself (the gateway) instead of mounting a router. Every reply it writes carries
- * `headers` (the request id, the instance that answered), best in the same `writeHead`: a header
- * set on the response beforehand makes Node keep a header table and copy each later one into it.
+ * `headers` (the request id, the instance that answered), best in the same `writeHead`
+ * (`writeReplyHead`).
  */
 export type RequestHandler = (
   req: IncomingMessage,
@@ -120,14 +120,14 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
       : async (_req, res, _requestId, headers) =>
           sendJson(res, 404, { error: `${name} serves no API` }, headers));
 
-  // A service reads the gateway's requests, whose inputs grow when encoded again: it accepts longer
-  // request lines and headers than the 16 KiB the gateway itself (Node's default) takes from clients.
   // While closing, a kept-alive connection would otherwise idle (and take new requests) until the
   // drain timer cuts it: it is closed once its response is done. One function for every response,
   // not a closure made per request.
   const closeIdleWhileClosing = () => {
     if (closing) server.closeIdleConnections();
   };
+  // A service reads the gateway's requests, whose inputs grow when encoded again: it accepts longer
+  // request lines and headers than the 16 KiB the gateway itself (Node's default) takes from clients.
   const server = createServer({ maxHeaderSize: options.router ? 64 * 1024 : undefined }, (req, res) => {
     const requestId = headerValue(req, 'x-request-id') ?? randomUUID();
     const path = (req.url ?? '/').split('?', 1)[0]!;

@@ -11,6 +11,7 @@ import { nodeHTTPRequestHandler } from '@trpc/server/adapters/node-http';
 import { getHTTPStatusCode } from '@trpc/server/http';
 import type { TRPCResponse } from '@trpc/server/rpc';
 import { defaultTransformer, getErrorShape, getParseFn } from '@trpc/server/unstable-core-do-not-import';
+import { writeReplyHead } from './http-util';
 
 /**
  * Which adapter answers `/trpc` in a service: `lean` (this file) or `stock` (tRPC's own
@@ -41,8 +42,7 @@ export interface TrpcNodeHandlerOptions<TContext> {
   onError?: (info: TrpcNodeErrorInfo<TContext>) => void;
   /**
    * Headers every reply carries besides tRPC's own (the service host's request id and instance).
-   * The lean adapter writes them with its `writeHead`, all headers at once: a header set on the
-   * response beforehand makes Node keep a header table and copy every later header into it.
+   * The lean adapter writes them in its one `writeHead` (see `writeReplyHead`).
    */
   headers?: Readonly<Record<string, string>>;
 }
@@ -701,14 +701,13 @@ function send(
   body: string,
   headers: Readonly<Record<string, string>> | undefined,
 ): void {
-  const head: Record<string, string | number> = {
-    vary: 'trpc-accept, accept',
-    'content-type': contentType,
-    'content-length': Buffer.byteLength(body),
-  };
-  if (headers) for (const name in headers) head[name] = headers[name]!;
   // The stock adapter leaves a status a procedure set itself.
-  res.writeHead(res.statusCode === 200 ? status : res.statusCode, head);
+  writeReplyHead(
+    res,
+    res.statusCode === 200 ? status : res.statusCode,
+    { vary: 'trpc-accept, accept', 'content-type': contentType, 'content-length': Buffer.byteLength(body) },
+    headers,
+  );
   res.end(body);
 }
 

@@ -17,7 +17,14 @@ import {
   TrpcRequestError,
   tracingEnabled,
 } from '@bindery/api';
-import { BodyTooLargeError, headerValue, type RequestHandler, readBody, sendJson } from '@bindery/runtime';
+import {
+  BodyTooLargeError,
+  headerValue,
+  type RequestHandler,
+  readBody,
+  sendJson,
+  writeReplyHead,
+} from '@bindery/runtime';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
@@ -169,12 +176,12 @@ export function createTrpcHandler(options: {
       });
       if (!Array.isArray(answer)) {
         gatewayCalls.labels(onlyNamespace!, 'ok').inc(request.calls.length);
-        const head: Record<string, string | number> = {
-          'content-type': 'application/json',
-          'content-length': answer.body.length,
-        };
-        for (const name in headers) head[name] = headers[name]!;
-        res.writeHead(answer.status, head);
+        writeReplyHead(
+          res,
+          answer.status,
+          { 'content-type': 'application/json', 'content-length': answer.body.length },
+          headers,
+        );
         res.end(answer.body);
         return;
       }
