@@ -113,6 +113,12 @@ export class ManagedProcess {
     return !!this.child && this.child.exitCode === null && this.child.signalCode === null;
   }
 
+  /** How it ended: `exited (<code or signal>)`, or `running`. */
+  get exitStatus(): string {
+    if (!this.child) return 'never started';
+    return this.running ? 'running' : `exited (${this.child.exitCode ?? this.child.signalCode})`;
+  }
+
   /** The last 20,000 characters the process wrote. */
   output(): string {
     return this.log;

@@ -231,8 +231,16 @@ async function allReady(): Promise<string> {
       ),
     ),
   );
-  const dead = processes.filter((managed) => !managed.running).map((managed) => managed.name);
-  expect(dead, 'processes that died').toEqual([]);
+  const dead = processes.filter((managed) => !managed.running);
+  for (const managed of dead) {
+    console.error(
+      `[chaos] ${managed.name} ${managed.exitStatus}; its last output:\n${managed.output().slice(-4_000)}`,
+    );
+  }
+  expect(
+    dead.map((managed) => managed.name),
+    'processes that died',
+  ).toEqual([]);
   return `all ${processes.length} processes alive and answering /readyz 200`;
 }
 
