@@ -15,6 +15,17 @@ export function writeReplyHead(
   res.writeHead(status, head);
 }
 
+/**
+ * Sets `headers` on a reply whose head someone else writes (tRPC's own handler, an event stream).
+ * Where the reply's head is written here, `writeReplyHead` is cheaper.
+ */
+export function setReplyHeaders(
+  res: ServerResponse,
+  headers: Readonly<Record<string, string>> | undefined,
+): void {
+  if (headers) for (const name in headers) res.setHeader(name, headers[name]!);
+}
+
 export function sendJson(
   res: ServerResponse,
   status: number,

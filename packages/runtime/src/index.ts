@@ -1,7 +1,14 @@
 export * from './balancing/index';
 export * from './discovery/index';
 export { ConfigError, optionalUrl, parseEnv, port } from './env';
-export { BodyTooLargeError, MAX_BODY_BYTES, readBody, sendJson, writeReplyHead } from './http-util';
+export {
+  BodyTooLargeError,
+  MAX_BODY_BYTES,
+  readBody,
+  sendJson,
+  setReplyHeaders,
+  writeReplyHead,
+} from './http-util';
 export { type Keys, loadKeys } from './keys';
 export { createLogger, type Logger, REDACTED_PATHS, RequestLogger, setLogDestination } from './logger';
 export {

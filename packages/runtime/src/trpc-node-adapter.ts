@@ -11,7 +11,7 @@ import { nodeHTTPRequestHandler } from '@trpc/server/adapters/node-http';
 import { getHTTPStatusCode } from '@trpc/server/http';
 import type { TRPCResponse } from '@trpc/server/rpc';
 import { defaultTransformer, getErrorShape, getParseFn } from '@trpc/server/unstable-core-do-not-import';
-import { writeReplyHead } from './http-util';
+import { setReplyHeaders, writeReplyHead } from './http-util';
 
 /**
  * Which adapter answers `/trpc` in a service: `lean` (this file) or `stock` (tRPC's own
@@ -50,7 +50,7 @@ export interface TrpcNodeHandlerOptions<TContext> {
 /** tRPC's stock Node adapter with the same options: the reference the lean one is tested against. */
 export function stockTrpcNodeHandler<TContext>(options: TrpcNodeHandlerOptions<TContext>): Promise<void> {
   const { router, req, res, path, maxBodySize, onError, headers } = options;
-  if (headers) for (const name in headers) res.setHeader(name, headers[name]!);
+  setReplyHeaders(res, headers);
   return nodeHTTPRequestHandler({
     router,
     req,

@@ -23,6 +23,7 @@ import {
   type RequestHandler,
   readBody,
   sendJson,
+  setReplyHeaders,
   writeReplyHead,
 } from '@bindery/runtime';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
@@ -90,7 +91,7 @@ export function createTrpcHandler(options: {
 
     if (req.method === 'GET' && !batch && options.subscriptions.serves(procedurePaths)) {
       // tRPC's own handler writes the event stream's head.
-      for (const name in headers) res.setHeader(name, headers[name]!);
+      setReplyHeaders(res, headers);
       const outcome = await options.subscriptions.serve(req, res, {
         path: procedurePaths,
         requestId,
