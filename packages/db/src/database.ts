@@ -6,6 +6,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
+import { registerPostgresClient } from './prepared';
 import { type ServiceSchemaName, schemas } from './schema/index';
 
 /** A drizzle database over either driver; services use only what both offer. */
@@ -80,12 +81,11 @@ export function createDb<TService extends ServiceSchemaName>(
       connection: { application_name: `bindery-${options.service}` },
     });
     const operations = { inFlight: 0 };
-    const observed = countOperations(client, operations);
-    const db = drizzlePostgres({
-      client: traced(observed, connectionAttributes(options.url)),
-      schema,
-      casing,
-    }) as unknown as Database<ServiceSchema<TService>>;
+    const observed = traced(countOperations(client, operations), connectionAttributes(options.url));
+    const db = drizzlePostgres({ client: observed, schema, casing }) as unknown as Database<
+      ServiceSchema<TService>
+    >;
+    registerPostgresClient(db, observed);
     return {
       db,
       driver: 'postgres',

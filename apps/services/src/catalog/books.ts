@@ -1,5 +1,5 @@
 import { notFound } from '@bindery/api';
-import { catalog, containsPattern, type Database } from '@bindery/db';
+import { catalog, containsPattern, type Database, preparedRows } from '@bindery/db';
 import { and, eq, ilike, or, sql } from 'drizzle-orm';
 import type { z } from 'zod';
 import { listNewestFirst } from '../pagination';
@@ -30,23 +30,27 @@ export async function createBook(db: CatalogDb, input: z.output<typeof createBoo
 /**
  * The catalog's hot by-key reads, built once at start and prepared: a call runs the SQL text drizzle
  * built then, with no query building per request (and postgres.js keeps the statement prepared
- * on each connection).
+ * on each connection), its rows decoded by decoders looked up then (see `preparedRows`).
  */
 export function prepareBookQueries(db: CatalogDb) {
   const { books } = catalog;
   return {
-    byId: db
-      .select()
-      .from(books)
-      .where(eq(books.id, sql.placeholder('id')))
-      .prepare('catalog_book_by_id'),
+    byId: preparedRows(
+      db,
+      books,
+      db
+        .select()
+        .from(books)
+        .where(eq(books.id, sql.placeholder('id')))
+        .prepare('catalog_book_by_id'),
+    ),
   };
 }
 
 export type BookQueries = ReturnType<typeof prepareBookQueries>;
 
 export async function getBook(queries: BookQueries, id: string): Promise<Book> {
-  const [row] = await queries.byId.execute({ id });
+  const [row] = await queries.byId({ id });
   if (!row) throw notFound(`Book ${id}`);
   return toBook(row);
 }

@@ -1,5 +1,5 @@
 import { notFound, type Role } from '@bindery/api';
-import { containsPattern, type Database, users, writeEvent } from '@bindery/db';
+import { containsPattern, type Database, preparedRows, users, writeEvent } from '@bindery/db';
 import { arrayContains, eq, ilike, or, sql } from 'drizzle-orm';
 import type { z } from 'zod';
 import { listNewestFirst } from '../pagination';
@@ -40,22 +40,26 @@ export async function insertUser(
 
 /**
  * The by-key read of users (every order asks for its customer), built once at start and prepared:
- * no query building per request.
+ * no query building per request (see `preparedRows`).
  */
 export function prepareUserQueries(db: UsersDb) {
   return {
-    byId: db
-      .select()
-      .from(users.users)
-      .where(eq(users.users.id, sql.placeholder('id')))
-      .prepare('users_user_by_id'),
+    byId: preparedRows(
+      db,
+      users.users,
+      db
+        .select()
+        .from(users.users)
+        .where(eq(users.users.id, sql.placeholder('id')))
+        .prepare('users_user_by_id'),
+    ),
   };
 }
 
 export type UserQueries = ReturnType<typeof prepareUserQueries>;
 
 export async function findUserById(queries: UserQueries, id: string): Promise<User | null> {
-  const [row] = await queries.byId.execute({ id });
+  const [row] = await queries.byId({ id });
   return row ? toUser(row) : null;
 }
 
