@@ -63,6 +63,10 @@ export function preparedRows<TTable extends Table, TRow extends TTable['$inferSe
     } catch (error) {
       throw new DrizzleQueryError(text, values, error as Error);
     }
-    return rows.map(toRow);
+    // A loop rather than `rows.map`: postgres.js's rows are an Array subclass, so `map` would build
+    // another of it, through its constructor, slowly.
+    const result: TRow[] = new Array(rows.length);
+    for (let index = 0; index < rows.length; index++) result[index] = toRow(rows[index]!);
+    return result;
   };
 }
