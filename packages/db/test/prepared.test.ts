@@ -45,6 +45,14 @@ describe.each(['postgres', 'pglite'] as const)('preparedRows on %s', (driver) =>
     for (const cleanup of cleanups.reverse()) await cleanup();
   });
 
+  /** The catalog's by-key read of a book, prepared as `name`. */
+  const bookById = (name: string) =>
+    handles.catalog.db
+      .select()
+      .from(catalog.books)
+      .where(eq(catalog.books.id, sql.placeholder('id')))
+      .prepare(name);
+
   test('a book, with and without its nullable column, reads as drizzle reads it', async () => {
     const { db } = handles.catalog;
     const { books } = catalog;
@@ -55,11 +63,7 @@ describe.each(['postgres', 'pglite'] as const)('preparedRows on %s', (driver) =>
         { title: 'Untitled', author: 'Anonymous', priceCents: 0 },
       ])
       .returning();
-    const prepared = db
-      .select()
-      .from(books)
-      .where(eq(books.id, sql.placeholder('id')))
-      .prepare(`test_book_by_id_${driver}`);
+    const prepared = bookById(`test_book_by_id_${driver}`);
     const byId = preparedRows(db, books, prepared);
     for (const book of [withIsbn!, withoutIsbn!]) {
       const rows = await byId({ id: book.id });
@@ -108,13 +112,8 @@ describe.each(['postgres', 'pglite'] as const)('preparedRows on %s', (driver) =>
 
   test('a failing query fails with the error drizzle gives, naming the query', async () => {
     const { db } = handles.catalog;
-    const { books } = catalog;
-    const prepared = db
-      .select()
-      .from(books)
-      .where(eq(books.id, sql.placeholder('id')))
-      .prepare(`test_book_bad_id_${driver}`);
-    const own = await preparedRows(db, books, prepared)({ id: 'not-a-uuid' }).catch((error) => error);
+    const prepared = bookById(`test_book_bad_id_${driver}`);
+    const own = await preparedRows(db, catalog.books, prepared)({ id: 'not-a-uuid' }).catch((error) => error);
     const drizzles = await prepared.execute({ id: 'not-a-uuid' }).catch((error) => error);
     expect(own).toBeInstanceOf(DrizzleQueryError);
     expect(drizzles).toBeInstanceOf(DrizzleQueryError);
