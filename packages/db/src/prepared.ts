@@ -3,8 +3,8 @@ import type postgres from 'postgres';
 import type { Database } from './database';
 
 /**
- * The postgres.js client under each drizzle database `createDb` opened on a PostgreSQL server (the
- * one drizzle itself sends through: counted and traced), and whether it may name statements.
+ * The postgres.js client under each drizzle database `createDb` opened on a PostgreSQL server: the
+ * one drizzle itself sends through, counted and traced.
  */
 const postgresClients = new WeakMap<object, postgres.Sql>();
 
@@ -57,6 +57,8 @@ export function preparedRows<TTable extends Table, TRow extends TTable['$inferSe
     const values = fillPlaceholders(params, placeholders);
     let rows: unknown[][];
     try {
+      // A client opened without prepared statements (a shared embedded session) keeps to that:
+      // postgres.js names a statement only when both the client and the query allow it.
       rows = await client
         .unsafe(text, values as postgres.ParameterOrJSON<never>[], { prepare: true })
         .values();
