@@ -1,10 +1,5 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { CallAbort } from '@bindery/runtime';
 import fc from 'fast-check';
-import { Agent } from 'undici';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { bufferedRequest } from '../src/gateway/buffered-request';
+import { describe, expect, test } from 'vitest';
 import { requestTarget } from '../src/gateway/request-target';
 
 /** Characters a request target may hold, weighted towards those the URL parser treats specially. */
@@ -73,62 +68,5 @@ describe("the gateway's request-target split", () => {
       search: expected.search,
       params: params(expected),
     });
-  });
-});
-
-describe('bufferedRequest', () => {
-  let server: Server;
-  let origin: string;
-  const agent = new Agent({ keepAliveTimeout: 1_000 });
-
-  beforeAll(async () => {
-    server = createServer((req, res) => {
-      if (req.url === '/chunks') {
-        res.writeHead(200, { 'content-type': 'text/plain', 'x-kind': 'chunks' });
-        res.write('one,');
-        setTimeout(() => res.end('two'), 20);
-      } else if (req.url === '/cut') {
-        res.writeHead(200, { 'content-length': '100' });
-        res.write('partial');
-        setTimeout(() => res.socket?.destroy(), 20);
-      } else if (req.url === '/slow') {
-        setTimeout(() => res.end('late'), 2_000);
-      } else {
-        res.writeHead(404).end('none');
-      }
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  });
-
-  afterAll(async () => {
-    await agent.close();
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  });
-
-  const send = (path: string, abort = new CallAbort()) =>
-    bufferedRequest(agent, { origin, path, method: 'GET' }, abort);
-
-  test('collects a reply sent in several chunks, with its status and headers', async () => {
-    const reply = await send('/chunks');
-    expect(reply.statusCode).toBe(200);
-    expect(reply.headers['x-kind']).toBe('chunks');
-    expect(reply.body.toString()).toBe('one,two');
-    expect((await send('/elsewhere')).statusCode).toBe(404);
-  });
-
-  test('a reply cut before its declared length rejects', async () => {
-    await expect(send('/cut')).rejects.toThrow();
-  });
-
-  test("the call's abort ends it with its reason, before or during the wait", async () => {
-    const early = new CallAbort();
-    early.abort(new Error('caller gave up'));
-    await expect(send('/slow', early)).rejects.toThrow('caller gave up');
-    const late = new CallAbort();
-    const pending = send('/slow', late);
-    setTimeout(() => late.abort(new Error('deadline passed')), 50);
-    await expect(pending).rejects.toThrow('deadline passed');
   });
 });

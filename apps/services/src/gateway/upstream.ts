@@ -1,6 +1,7 @@
 import type { Context } from '@bindery/api';
 import {
   type Caller,
+  currentTraceparent,
   DEADLINE_HEADER,
   DEFAULT_TIMEOUT_MS,
   encodeBatch,
@@ -14,16 +15,20 @@ import {
   type ServiceName,
   type TrpcCall,
   type TrpcReplyItem,
-  traceHeaders,
   tracingEnabled,
 } from '@bindery/api';
-import { type Logger, RequestLogger, type ServicePool, ServiceUnavailableError } from '@bindery/runtime';
-import { SpanStatusCode, trace } from '@opentelemetry/api';
+import {
+  type CallAbort,
+  type Logger,
+  RequestLogger,
+  type ServicePool,
+  ServiceUnavailableError,
+} from '@bindery/runtime';
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { AnyTRPCRouter } from '@trpc/server';
 import { resolveResponse } from '@trpc/server/http';
-import { Agent } from 'undici';
-import { bufferedRequest } from './buffered-request';
 import type { ProcedureDirectory } from './procedure-directory';
+import { type BufferedReply, type UpstreamCall, UpstreamConnections } from './upstream-connections';
 
 /** A batch of calls for one namespace, with who is calling. */
 export interface UpstreamRequest {
@@ -87,15 +92,6 @@ interface InstanceReply {
 }
 
 /**
- * Connections to every instance, kept alive between calls: undici keeps a pool per origin (an
- * instance's base URL), and dispatching to it directly (see `bufferedRequest`) skips the Fetch
- * objects (`Request`, `Headers`, web streams) that `fetch` builds for every call.
- */
-function createDispatcher(): Agent {
-  return new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 60_000, pipelining: 1 });
-}
-
-/**
  * A service reached over HTTP through its balanced pool. Each batch carries an internal token
  * addressed to the service, the request id, the trace context and the time left before the
  * caller's deadline. The batch may be retried on another instance when every call in it is safe to
@@ -110,7 +106,8 @@ export function httpUpstream(options: {
   internalTokenSecret: Uint8Array;
 }): Upstream {
   const { service, pool } = options;
-  const dispatcher = createDispatcher();
+  // Connections to every instance, kept alive between calls.
+  const connections = new UpstreamConnections();
 
   /** Sends one request through the balanced pool: the service's reply, or an item per call when none came. */
   const exchange = async (
@@ -143,21 +140,14 @@ export function httpUpstream(options: {
               authorization: `Bearer ${token}`,
               'x-request-id': request.requestId,
               [DEADLINE_HEADER]: String(Math.max(0, deadline - Date.now())),
+              traceparent: request.traceparent,
             };
             // A GET has no body to describe.
             if (body !== undefined) headers['content-type'] = 'application/json';
-            Object.assign(headers, traceHeaders(request.traceparent));
-            const response = await bufferedRequest(
-              dispatcher,
-              {
-                origin: endpoint.url,
-                path: pathAndQuery,
-                method: request.method,
-                headers,
-                body: body ?? null,
-              },
-              abort,
-            );
+            const call = { method: request.method, path: pathAndQuery, headers, body };
+            const response = tracingEnabled()
+              ? await inClientSpan(connections, endpoint.url, call, abort)
+              : await connections.request(endpoint.url, call, abort);
             outcome = response.statusCode >= 500 ? `${response.statusCode}` : 'ok';
             return {
               status: response.statusCode,
@@ -233,7 +223,7 @@ export function httpUpstream(options: {
       if (answer.status === 200) return { status: 200, body: answer.body };
       return itemsOf(request, answer);
     },
-    close: () => dispatcher.close(),
+    close: () => connections.close(),
   });
 }
 
@@ -250,6 +240,46 @@ export function isSafeToRetry(call: TrpcCall, rule: ProcedureInfo | undefined): 
 }
 
 const tracer = trace.getTracer('@bindery/services');
+
+/**
+ * Sends a call in an HTTP client span, a child of the `upstream <service>` span, whose context the
+ * call carries in `traceparent`: the instance's own spans are its children.
+ */
+function inClientSpan(
+  connections: UpstreamConnections,
+  origin: string,
+  call: UpstreamCall & { headers: Record<string, string> },
+  abort: CallAbort,
+): Promise<BufferedReply> {
+  const url = new URL(call.path, origin);
+  return tracer.startActiveSpan(
+    call.method,
+    {
+      kind: SpanKind.CLIENT,
+      attributes: {
+        'http.request.method': call.method,
+        'server.address': url.hostname,
+        'server.port': Number(url.port),
+        'url.full': url.href,
+      },
+    },
+    async (span) => {
+      call.headers.traceparent = currentTraceparent(call.headers.traceparent)!;
+      try {
+        const reply = await connections.request(origin, call, abort);
+        span.setAttribute('http.response.status_code', reply.statusCode);
+        if (reply.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+        return reply;
+      } catch (error) {
+        span.recordException(error as Error);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+        throw error;
+      } finally {
+        span.end();
+      }
+    },
+  );
+}
 
 /**
  * Sends each batch in an `upstream <service>` span, the parent of the instrumented `fetch`'s client

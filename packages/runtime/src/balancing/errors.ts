@@ -39,6 +39,8 @@ const NOT_SENT_CODES = new Set([
   'ENOTFOUND',
   'EAI_AGAIN',
   'UND_ERR_CONNECT_TIMEOUT',
+  // The gateway's own upstream connections (UpstreamConnectionError).
+  'CONNECT_TIMEOUT',
 ]);
 
 export function neverReached(error: unknown): boolean {
