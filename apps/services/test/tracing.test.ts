@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createBinderyClient } from '@bindery/client';
+import { SpanKind } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createAccount, type TestAccount } from './support/accounts';
@@ -92,6 +93,14 @@ describe('one order, one trace', () => {
       const parent = inTrace.find((candidate) => candidate.spanContext().spanId === parentOf(span));
       return !!parent && (parent === ancestor || descendsFrom(parent, ancestor));
     };
+    // The batch's attempt is an HTTP client span, the parent of the orders service's own HTTP span.
+    const attempt = inTrace.find(
+      (span) => parentOf(span) === upstream.spanContext().spanId && span.kind === SpanKind.CLIENT,
+    );
+    expect(attempt).toMatchObject({ name: 'POST', attributes: { 'http.response.status_code': 200 } });
+    const served = inTrace.find((span) => parentOf(span) === attempt!.spanContext().spanId);
+    expect(served?.kind).toBe(SpanKind.SERVER);
+    expect(descendsFrom(create, served!)).toBe(true);
     expect(descendsFrom(named('trpc users.internal.byId'), create)).toBe(true);
     expect(descendsFrom(named('trpc catalog.internal.books'), create)).toBe(true);
     expect(descendsFrom(named('INSERT orders.orders'), create)).toBe(true);

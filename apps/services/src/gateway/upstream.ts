@@ -282,8 +282,8 @@ function inClientSpan(
 }
 
 /**
- * Sends each batch in an `upstream <service>` span, the parent of the instrumented `fetch`'s client
- * span and so of the service's own spans. Without an OpenTelemetry SDK, no span at all.
+ * Sends each batch in an `upstream <service>` span, the parent of each attempt's client span (see
+ * `inClientSpan`) and so of the service's own spans. Without an OpenTelemetry SDK, no span at all.
  */
 function inUpstreamSpan(service: ServiceName, upstream: Required<Upstream>): Upstream {
   const inSpan = <T>(request: UpstreamRequest, send: () => Promise<T>, failed: (reply: T) => boolean) =>
