@@ -173,11 +173,20 @@ describe('UpstreamConnections against a Node server', () => {
     await expect(send('/elsewhere')).rejects.toThrow('closed');
   });
 
-  test('an idle connection is closed after its keep-alive time', async () => {
+  test('an idle connection is closed after its keep-alive time, and an origin left unused is forgotten', async () => {
     connections = new UpstreamConnections({ keepAliveMs: 200 });
     await send('/elsewhere');
     expect(connections.idleCount(origin)).toBe(1);
+    expect(connections.origins()).toEqual([origin]);
     await expect.poll(() => connections.idleCount(origin), { timeout: 3_000 }).toBe(0);
+    await expect.poll(() => connections.origins(), { timeout: 3_000 }).toEqual([]);
+    await expect.poll(() => sockets[0]!.destroyed).toBe(true);
+    // In use past its keep-alive time, a connection is not swept, and is kept for the next request.
+    const slow = send('/slow');
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    expect(connections.origins()).toEqual([origin]);
+    expect((await slow).body.toString()).toBe('late');
+    expect(connections.idleCount(origin)).toBe(1);
   });
 
   test('a request that could be misread is refused before anything is sent', async () => {

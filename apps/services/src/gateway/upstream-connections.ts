@@ -105,6 +105,11 @@ export class UpstreamConnections {
     this.#origins.clear();
   }
 
+  /** The origins it keeps connections to, or has requests in progress with. */
+  origins(): string[] {
+    return [...this.#origins.keys()];
+  }
+
   /** Idle connections open, by origin (for tests and the curious). */
   idleCount(origin: string): number {
     return this.#origins.get(origin)?.idleCount ?? 0;
@@ -112,11 +117,15 @@ export class UpstreamConnections {
 
   #sweep(): void {
     const now = Date.now();
-    for (const connections of this.#origins.values()) connections.closeExpired(now);
+    for (const [origin, connections] of this.#origins) {
+      connections.closeExpired(now);
+      // An instance that has gone (discovery moves on) leaves nothing behind.
+      if (connections.idleCount === 0 && connections.inUse === 0) this.#origins.delete(origin);
+    }
   }
 }
 
-/** The request's head, and its body's length: a head of ASCII text, written as Latin-1. */
+/** The request's head, with its body's length: text written as Latin-1, checked so that nothing in it can end a line. */
 function encodeRequest(host: string, call: UpstreamCall): string {
   if (UNSAFE_TARGET.test(call.path) || !call.path.startsWith('/')) {
     throw new TypeError(`Not a request target: ${JSON.stringify(call.path)}`);
@@ -147,6 +156,8 @@ class OriginConnections {
   readonly hostname: string;
   readonly port: number;
   readonly #idle: Connection[] = [];
+  /** Connections with a request in progress. */
+  inUse = 0;
   #closed = false;
 
   constructor(
@@ -279,6 +290,7 @@ class Connection implements CallAbortListener {
     reject: (error: Error) => void,
     abort: CallAbort,
   ): void {
+    this.#origin.inUse++;
     this.#resolve = resolve;
     this.#reject = reject;
     this.#abort = abort;
@@ -486,6 +498,7 @@ class Connection implements CallAbortListener {
     const resolve = this.#resolve!;
     this.#abort!.unlisten(this);
     this.#resolve = this.#reject = this.#abort = undefined;
+    this.#origin.inUse--;
     const chunks = this.#body;
     this.#body = [];
     const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
@@ -505,6 +518,7 @@ class Connection implements CallAbortListener {
     this.#abort!.unlisten(this);
     this.#resolve = this.#reject = this.#abort = undefined;
     this.#body = [];
+    this.#origin.inUse--;
     reject(error);
   }
 }
