@@ -110,10 +110,50 @@ export async function spawnServiceProcess(
   platform: TestPlatform,
   env: Record<string, string> = {},
   readyTimeoutMs = 30_000,
+  /** Told the port before the process is started on it (again, if it is started on another). */
+  onPort?: (port: number) => void,
 ): Promise<ServiceProcessHandle> {
   const portVariable = name.endsWith('-worker') ? 'WORKER_PORT' : `${name.toUpperCase()}_PORT`;
+  if (env[portVariable]) {
+    onPort?.(Number(env[portVariable]));
+    return startProcess(entry, name, platform, env, readyTimeoutMs, portVariable);
+  }
+  // A port found free can be taken before the process binds it: by any connection the tests open
+  // meanwhile, whose local port comes from the same range. The process then exits at once; it is
+  // started again on another port.
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    onPort?.(port);
+    try {
+      return await startProcess(
+        entry,
+        name,
+        platform,
+        { ...env, [portVariable]: String(port) },
+        readyTimeoutMs,
+        portVariable,
+      );
+    } catch (error) {
+      if (!(error instanceof PortTakenError) || attempt === 3) throw error;
+    }
+  }
+}
+
+/** The process could not listen: its port was taken. */
+class PortTakenError extends Error {
+  override name = 'PortTakenError';
+}
+
+async function startProcess(
+  entry: string,
+  name: ServiceProcess | `${WorkerProcess}-worker`,
+  platform: TestPlatform,
+  env: Record<string, string>,
+  readyTimeoutMs: number,
+  portVariable: string,
+): Promise<ServiceProcessHandle> {
   const { config } = platform;
-  const port = env[portVariable] ? Number(env[portVariable]) : await freePort();
+  const port = Number(env[portVariable]);
   const child: ChildProcess = spawn(process.execPath, [...NODE_FLAGS, entry, name], {
     env: {
       PATH: process.env.PATH,
@@ -150,7 +190,10 @@ export async function spawnServiceProcess(
 
   const deadline = Date.now() + readyTimeoutMs;
   for (;;) {
-    if (!running()) throw new Error(`${name} exited before it was ready:\n${output}`);
+    if (!running()) {
+      const message = `${name} exited before it was ready:\n${output}`;
+      throw output.includes('EADDRINUSE') ? new PortTakenError(message) : new Error(message);
+    }
     const ready = await fetch(`http://127.0.0.1:${port}/readyz`)
       .then((response) => response.ok)
       .catch(() => false);
