@@ -276,6 +276,11 @@ class Connection implements CallAbortListener {
     });
     this.#socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     this.#socket.on('error', (error) => this.#fail(error));
+    // The instance closed its side: not to be used again, even before the socket has closed.
+    this.#socket.on('end', () => {
+      this.#closed = true;
+      if (this.#resolve === undefined) this.#origin.forget(this);
+    });
     this.#socket.on('close', () => this.#onClose());
   }
 
