@@ -1,12 +1,12 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createBinderyClient } from '@bindery/client';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { settled } from './support/orders';
+import { freePort } from './support/worker-process';
 
 /**
  * `npm start` as a newcomer runs it: no DATABASE_URL (embedded PGlite served to every process), no
@@ -18,15 +18,6 @@ let runner: ChildProcess;
 let output = '';
 let dataDir: string;
 let gatewayUrl: string;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 beforeAll(async () => {
   const build = spawnSync(process.execPath, ['build.mjs'], { cwd: servicesDir, encoding: 'utf8' });

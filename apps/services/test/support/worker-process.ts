@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -68,7 +68,23 @@ export interface WorkerProcessHandle {
   stop(graceMs?: number): Promise<void>;
 }
 
-export function freePort(): Promise<number> {
+/**
+ * A port on 127.0.0.1 that nothing listens on, for a process to be started on. It is drawn from below
+ * the kernel's ephemeral range (`ip_local_port_range`), where the local ports of outgoing connections
+ * and of `listen(0)` come from: a port from that range can be taken by any connection the tests open
+ * between now and the process binding it. Ports handed out before by this process are not handed
+ * out again.
+ */
+export async function freePort(): Promise<number> {
+  const floor = 10_000;
+  const [ephemeralLow] = ephemeralPortRange();
+  for (let tries = 0; tries < 50 && ephemeralLow - floor >= 1_000; tries++) {
+    const port = floor + Math.floor(Math.random() * (ephemeralLow - floor));
+    if (handedOut.has(port) || !(await canListen(port))) continue;
+    handedOut.add(port);
+    return port;
+  }
+  // No room below the range: a port from it, as `listen(0)` gives.
   return new Promise((resolve, reject) => {
     const server = createServer()
       .once('error', reject)
@@ -76,6 +92,29 @@ export function freePort(): Promise<number> {
         const { port } = server.address() as { port: number };
         server.close(() => resolve(port));
       });
+  });
+}
+
+const handedOut = new Set<number>();
+
+function ephemeralPortRange(): [number, number] {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+    if (low && high) return [low, high];
+  } catch {
+    // Not Linux: its usual range.
+  }
+  return [32_768, 60_999];
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer()
+      .once('error', () => resolve(false))
+      .listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 }
 
@@ -118,9 +157,8 @@ export async function spawnServiceProcess(
     onPort?.(Number(env[portVariable]));
     return startProcess(entry, name, platform, env, readyTimeoutMs, portVariable);
   }
-  // A port found free can be taken before the process binds it: by any connection the tests open
-  // meanwhile, whose local port comes from the same range. The process then exits at once; it is
-  // started again on another port.
+  // A port found free can still be taken before the process binds it (by another test's process);
+  // the process then exits at once, and is started again on another port.
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
     onPort?.(port);
