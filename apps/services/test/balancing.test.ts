@@ -5,7 +5,12 @@ import { redisRegistry } from '@bindery/runtime';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { type FaultProxy, startFaultProxy } from './support/fault-proxy';
 import { startTestPlatform, type TestPlatform } from './support/platform';
-import { buildWorkerBundle, type ServiceProcessHandle, spawnServiceProcess } from './support/worker-process';
+import {
+  buildWorkerBundle,
+  freePort,
+  type ServiceProcessHandle,
+  spawnServiceProcess,
+} from './support/worker-process';
 
 /**
  * Discovery, balancing and resilience with real catalog processes behind the gateway: instances are
@@ -52,14 +57,13 @@ async function catalogInstance(
   const env: Record<string, string> = { INSTANCE_ID: id, SHUTDOWN_DRAIN_DELAY_MS: '500', ...options.env };
   let proxy: FaultProxy | undefined;
   if (options.proxied) {
-    // The proxy learns the catalog's port when the catalog is started on it (see `onPort`).
-    proxy = await startFaultProxy();
+    const port = await freePort();
+    proxy = await startFaultProxy(port);
     started.proxies.push(proxy);
+    env.CATALOG_PORT = String(port);
     env.ADVERTISE_URL = proxy.url;
   }
-  const instance = await spawnServiceProcess(bundle.entry, 'catalog', platform, env, undefined, (port) => {
-    if (proxy) proxy.targetPort = port;
-  });
+  const instance = await spawnServiceProcess(bundle.entry, 'catalog', platform, env);
   started.processes.push(instance);
   return { instance, ...(proxy ? { proxy } : {}) };
 }

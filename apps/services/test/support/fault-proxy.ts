@@ -17,16 +17,13 @@ export interface FaultProxy {
   delayMs: number;
   /** `/trpc` requests received. */
   calls: number;
-  /** The instance's port on 127.0.0.1; it may be set once the instance has one. */
-  targetPort: number;
   close(): Promise<void>;
 }
 
 /** An HTTP proxy on 127.0.0.1 in front of one instance, injecting the fault its `mode` names. */
-export async function startFaultProxy(targetPort = 0): Promise<FaultProxy> {
+export async function startFaultProxy(targetPort: number): Promise<FaultProxy> {
   const proxy: FaultProxy = {
     url: '',
-    targetPort,
     mode: 'pass',
     delayMs: 150,
     calls: 0,
@@ -52,13 +49,7 @@ export async function startFaultProxy(targetPort = 0): Promise<FaultProxy> {
     }
     const send = () => {
       const upstream = forward(
-        {
-          host: '127.0.0.1',
-          port: proxy.targetPort,
-          method: req.method,
-          path: req.url,
-          headers: req.headers,
-        },
+        { host: '127.0.0.1', port: targetPort, method: req.method, path: req.url, headers: req.headers },
         (answer) => {
           if (mode === 'drop-after-forward') {
             answer.resume();

@@ -77,7 +77,7 @@ export interface WorkerProcessHandle {
  */
 export async function freePort(): Promise<number> {
   const floor = 10_000;
-  const [ephemeralLow] = ephemeralPortRange();
+  const ephemeralLow = ephemeralPortFloor();
   for (let tries = 0; tries < 50 && ephemeralLow - floor >= 1_000; tries++) {
     const port = floor + Math.floor(Math.random() * (ephemeralLow - floor));
     if (handedOut.has(port) || !(await canListen(port))) continue;
@@ -97,17 +97,15 @@ export async function freePort(): Promise<number> {
 
 const handedOut = new Set<number>();
 
-function ephemeralPortRange(): [number, number] {
+/** The lowest port of the kernel's ephemeral range. */
+function ephemeralPortFloor(): number {
   try {
-    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
-      .trim()
-      .split(/\s+/)
-      .map(Number);
-    if (low && high) return [low, high];
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    if (low) return low;
   } catch {
     // Not Linux: its usual range.
   }
-  return [32_768, 60_999];
+  return 32_768;
 }
 
 function canListen(port: number): Promise<boolean> {
@@ -149,49 +147,10 @@ export async function spawnServiceProcess(
   platform: TestPlatform,
   env: Record<string, string> = {},
   readyTimeoutMs = 30_000,
-  /** Told the port before the process is started on it (again, if it is started on another). */
-  onPort?: (port: number) => void,
 ): Promise<ServiceProcessHandle> {
   const portVariable = name.endsWith('-worker') ? 'WORKER_PORT' : `${name.toUpperCase()}_PORT`;
-  if (env[portVariable]) {
-    onPort?.(Number(env[portVariable]));
-    return startProcess(entry, name, platform, env, readyTimeoutMs, portVariable);
-  }
-  // A port found free can still be taken before the process binds it (by another test's process);
-  // the process then exits at once, and is started again on another port.
-  for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
-    onPort?.(port);
-    try {
-      return await startProcess(
-        entry,
-        name,
-        platform,
-        { ...env, [portVariable]: String(port) },
-        readyTimeoutMs,
-        portVariable,
-      );
-    } catch (error) {
-      if (!(error instanceof PortTakenError) || attempt === 3) throw error;
-    }
-  }
-}
-
-/** The process could not listen: its port was taken. */
-class PortTakenError extends Error {
-  override name = 'PortTakenError';
-}
-
-async function startProcess(
-  entry: string,
-  name: ServiceProcess | `${WorkerProcess}-worker`,
-  platform: TestPlatform,
-  env: Record<string, string>,
-  readyTimeoutMs: number,
-  portVariable: string,
-): Promise<ServiceProcessHandle> {
   const { config } = platform;
-  const port = Number(env[portVariable]);
+  const port = env[portVariable] ? Number(env[portVariable]) : await freePort();
   const child: ChildProcess = spawn(process.execPath, [...NODE_FLAGS, entry, name], {
     env: {
       PATH: process.env.PATH,
@@ -228,10 +187,7 @@ async function startProcess(
 
   const deadline = Date.now() + readyTimeoutMs;
   for (;;) {
-    if (!running()) {
-      const message = `${name} exited before it was ready:\n${output}`;
-      throw output.includes('EADDRINUSE') ? new PortTakenError(message) : new Error(message);
-    }
+    if (!running()) throw new Error(`${name} exited before it was ready:\n${output}`);
     const ready = await fetch(`http://127.0.0.1:${port}/readyz`)
       .then((response) => response.ok)
       .catch(() => false);
