@@ -395,12 +395,12 @@ class Connection implements CallAbortListener {
         }
         case Phase.ChunkSize: {
           const end = data.indexOf('\r\n', at, 'latin1');
-          if (end === -1 || end - at > MAX_LINE_BYTES) {
-            if (end !== -1 || data.length - at > MAX_LINE_BYTES)
-              throw invalid('a chunk-size line is too long');
+          if (end === -1) {
+            if (data.length - at > MAX_LINE_BYTES) throw invalid('a chunk-size line is too long');
             this.#pending = data.subarray(at);
             return;
           }
+          if (end - at > MAX_LINE_BYTES) throw invalid('a chunk-size line is too long');
           const size = CHUNK_SIZE.exec(data.toString('latin1', at, end))?.[0];
           if (size === undefined) throw invalid('a chunk size is not hexadecimal');
           this.#remaining = Number.parseInt(size, 16);
@@ -501,9 +501,7 @@ class Connection implements CallAbortListener {
 
   #finish(): void {
     const resolve = this.#resolve!;
-    this.#abort!.unlisten(this);
-    this.#resolve = this.#reject = this.#abort = undefined;
-    this.#origin.inUse--;
+    this.#endExchange();
     const chunks = this.#body;
     this.#body = [];
     const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
@@ -520,11 +518,16 @@ class Connection implements CallAbortListener {
     this.destroy();
     const reject = this.#reject;
     if (reject === undefined) return;
+    this.#endExchange();
+    this.#body = [];
+    reject(error);
+  }
+
+  /** Ends the exchange in progress; the caller settles it. */
+  #endExchange(): void {
     this.#abort!.unlisten(this);
     this.#resolve = this.#reject = this.#abort = undefined;
-    this.#body = [];
     this.#origin.inUse--;
-    reject(error);
   }
 }
 
