@@ -373,13 +373,8 @@ class Connection implements CallAbortListener {
       if (at >= data.length) return;
       switch (this.#phase) {
         case Phase.Head: {
-          const end = data.indexOf('\r\n\r\n', at, 'latin1');
-          if (end === -1) {
-            if (data.length - at > MAX_HEAD_BYTES) throw invalid('a reply head is too large');
-            this.#pending = data.subarray(at);
-            return;
-          }
-          if (end - at > MAX_HEAD_BYTES) throw invalid('a reply head is too large');
+          const end = this.#find(data, at, '\r\n\r\n', MAX_HEAD_BYTES, 'a reply head is too large');
+          if (end === -1) return;
           this.#readHead(data.toString('latin1', at, end));
           at = end + 4;
           break;
@@ -394,13 +389,8 @@ class Connection implements CallAbortListener {
           break;
         }
         case Phase.ChunkSize: {
-          const end = data.indexOf('\r\n', at, 'latin1');
-          if (end === -1) {
-            if (data.length - at > MAX_LINE_BYTES) throw invalid('a chunk-size line is too long');
-            this.#pending = data.subarray(at);
-            return;
-          }
-          if (end - at > MAX_LINE_BYTES) throw invalid('a chunk-size line is too long');
+          const end = this.#find(data, at, '\r\n', MAX_LINE_BYTES, 'a chunk-size line is too long');
+          if (end === -1) return;
           const size = CHUNK_SIZE.exec(data.toString('latin1', at, end))?.[0];
           if (size === undefined) throw invalid('a chunk size is not hexadecimal');
           this.#remaining = Number.parseInt(size, 16);
@@ -440,6 +430,17 @@ class Connection implements CallAbortListener {
         }
       }
     }
+  }
+
+  /**
+   * Where `delimiter` starts in `data` from `at`; or -1, the rest kept for the next chunk, when it
+   * has not come yet. More than `limit` bytes before it are refused as `tooLong`.
+   */
+  #find(data: Buffer, at: number, delimiter: string, limit: number, tooLong: string): number {
+    const end = data.indexOf(delimiter, at, 'latin1');
+    if ((end === -1 ? data.length : end) - at > limit) throw invalid(tooLong);
+    if (end === -1) this.#pending = data.subarray(at);
+    return end;
   }
 
   /** Reads a reply head (without its final CRLF CRLF) and decides how its body is framed (RFC 9112 §6.3). */
