@@ -68,6 +68,16 @@ export interface CreateDbOptions<TService extends ServiceSchemaName> {
 
 const casing = 'snake_case';
 
+/**
+ * Seconds a pool connection waits before it connects again, after `failures` connections of the pool
+ * in a row ended in a socket error: doubling from 50 ms up to 2 s, each wait between half and all of
+ * that so that the pool's connections do not retry in step. postgres.js's own backoff grows by three
+ * times up to 20 s, so a service could stay unready for 20 s after its database came back.
+ */
+export function reconnectDelaySeconds(failures: number): number {
+  return (0.5 + Math.random() / 2) * Math.min(0.05 * 2 ** failures, 2);
+}
+
 export function createDb<TService extends ServiceSchemaName>(
   options: CreateDbOptions<TService>,
 ): DatabaseHandle<ServiceSchema<TService>> {
@@ -77,6 +87,7 @@ export function createDb<TService extends ServiceSchemaName>(
     const client = postgres(options.url, {
       max: size,
       prepare: !options.sharedSession,
+      backoff: reconnectDelaySeconds,
       onnotice: () => {},
       connection: { application_name: `bindery-${options.service}` },
     });
