@@ -120,18 +120,21 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
       : async (_req, res, _requestId, headers) =>
           sendJson(res, 404, { error: `${name} serves no API` }, headers));
 
-  // While closing, a kept-alive connection would otherwise idle (and take new requests) until the
-  // drain timer cuts it: it is closed once its response is done. One function for every response,
-  // not a closure made per request.
-  const closeIdleWhileClosing = () => {
-    if (closing) server.closeIdleConnections();
+  // Once it refuses calls, a kept-alive connection would otherwise idle until the drain timer cuts
+  // it: it is closed once its response is done. Not during the drain delay: a caller that has not
+  // yet seen the instance draining may be writing a request on an idle connection, and closing that
+  // connection under it loses the request unread, which the caller cannot tell from one that ran
+  // (so it may not retry a mutation). Until then every /trpc reply says `connection: close`, which
+  // ends its own connection. One function for every response, not a closure made per request.
+  const closeIdleWhileRefusing = () => {
+    if (refusing) server.closeIdleConnections();
   };
   // A service reads the gateway's requests, whose inputs grow when encoded again: it accepts longer
   // request lines and headers than the 16 KiB the gateway itself (Node's default) takes from clients.
   const server = createServer({ maxHeaderSize: options.router ? 64 * 1024 : undefined }, (req, res) => {
     const requestId = headerValue(req, 'x-request-id') ?? randomUUID();
     const path = (req.url ?? '/').split('?', 1)[0]!;
-    res.on('finish', closeIdleWhileClosing);
+    res.on('finish', closeIdleWhileRefusing);
     // What every /trpc reply carries: its request id and the instance that answered.
     const trpcHeaders: Record<string, string> | undefined =
       path.startsWith('/trpc/') || path === '/trpc'

@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import {
   type Caller,
   mintInternalToken,
@@ -10,6 +11,7 @@ import {
 } from '@bindery/api';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { z } from 'zod';
+import { staticRegistry } from '../src/discovery/static-registry';
 import { MAX_BODY_BYTES } from '../src/http-util';
 import { createLogger } from '../src/logger';
 import { createRedis } from '../src/redis';
@@ -359,6 +361,39 @@ describe('close', () => {
     expect(logLines).toContainEqual(expect.objectContaining({ msg: 'auth stopped' }));
   });
 
+  test('while it drains, a kept-alive connection idle meanwhile stays open: a call written on it is answered', async () => {
+    // A registered instance goes on serving for its drain delay, telling each caller to close the
+    // connection it used. Another caller's idle connection must not be closed when some call ends:
+    // a request it is writing then would be lost unread, which it cannot tell from one that ran.
+    const draining = await startService({
+      name: 'catalog',
+      log,
+      router: serviceRouter,
+      internalTokenSecret: secret,
+      registration: {
+        registry: staticRegistry({}),
+        instanceId: 'draining',
+        version: 'test',
+        drainDelayMs: 1_000,
+      },
+    });
+    const headers = await bearer();
+    const [first, second] = [keptAliveConnection(draining.port), keptAliveConnection(draining.port)];
+    try {
+      expect(await first.call('/trpc/ping', headers)).toEqual({ status: 200, connection: 'keep-alive' });
+      expect(await second.call('/trpc/ping', headers)).toEqual({ status: 200, connection: 'keep-alive' });
+      const closed = draining.close();
+      await sleep(100);
+      expect(await first.call('/trpc/ping', headers)).toEqual({ status: 200, connection: 'close' });
+      await sleep(100);
+      expect(await second.call('/trpc/ping', headers)).toEqual({ status: 200, connection: 'close' });
+      await closed;
+    } finally {
+      first.destroy();
+      second.destroy();
+    }
+  });
+
   test('cuts connections still busy after drainTimeoutMs', async () => {
     const impatient = await startService({
       name: 'users',
@@ -387,3 +422,46 @@ describe('close', () => {
     expect(await outcome).toBe('error ECONNRESET');
   });
 });
+
+/**
+ * One kept-alive connection, written and read by hand so that the test knows which connection each
+ * call goes on: `call` resolves with the reply's status and `connection` header, or with status 0
+ * when the connection ends before a whole reply.
+ */
+function keptAliveConnection(port: number) {
+  const socket = connect(port, '127.0.0.1');
+  let received = '';
+  let waiting: ((reply: { status: number; connection: string }) => void) | undefined;
+  const settle = (reply: { status: number; connection: string }) => {
+    const resolve = waiting;
+    waiting = undefined;
+    received = '';
+    resolve?.(reply);
+  };
+  socket.setEncoding('latin1');
+  socket.on('data', (chunk: string) => {
+    received += chunk;
+    const headEnd = received.indexOf('\r\n\r\n');
+    if (headEnd === -1) return;
+    const head = received.slice(0, headEnd).toLowerCase();
+    const length = Number(/\r\ncontent-length: *(\d+)/.exec(head)?.[1] ?? 0);
+    if (received.length < headEnd + 4 + length) return;
+    settle({
+      status: Number(head.slice(9, 12)),
+      connection: /\r\nconnection: *([^\r]*)/.exec(head)?.[1] ?? '',
+    });
+  });
+  socket.on('close', () => settle({ status: 0, connection: 'ended before a whole reply' }));
+  socket.on('error', () => {});
+  return {
+    call(path: string, headers: Record<string, string>): Promise<{ status: number; connection: string }> {
+      return new Promise((resolve) => {
+        if (socket.destroyed) return resolve({ status: 0, connection: 'ended before a whole reply' });
+        waiting = resolve;
+        const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
+        socket.write(`GET ${path} HTTP/1.1\r\nhost: 127.0.0.1\r\n${lines.join('')}\r\n`);
+      });
+    },
+    destroy: () => socket.destroy(),
+  };
+}
