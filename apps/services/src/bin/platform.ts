@@ -112,6 +112,8 @@ async function main() {
   );
   await Promise.all(discovery.instances().map((instance) => waitUntilReady(instance.service, instance.url)));
   const consoleUrl = await startConsole(env, gatewayUrl, host, dataDir);
+  // Ctrl-C while the console was starting: the platform is stopping, not running.
+  if (stopping) return;
 
   log('Bindery is running:');
   log(`  gateway        ${gatewayUrl}/trpc   (the API; health at ${gatewayUrl}/readyz)`);
