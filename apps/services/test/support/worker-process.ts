@@ -80,19 +80,17 @@ export async function freePort(): Promise<number> {
   const ephemeralLow = ephemeralPortFloor();
   for (let tries = 0; tries < 50 && ephemeralLow - floor >= 1_000; tries++) {
     const port = floor + Math.floor(Math.random() * (ephemeralLow - floor));
-    if (handedOut.has(port) || !(await canListen(port))) continue;
+    if (handedOut.has(port)) continue;
+    try {
+      await listenBriefly(port);
+    } catch {
+      continue; // Something listens there.
+    }
     handedOut.add(port);
     return port;
   }
   // No room below the range: a port from it, as `listen(0)` gives.
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-      .once('error', reject)
-      .listen(0, '127.0.0.1', () => {
-        const { port } = server.address() as { port: number };
-        server.close(() => resolve(port));
-      });
-  });
+  return listenBriefly(0);
 }
 
 const handedOut = new Set<number>();
@@ -108,11 +106,15 @@ function ephemeralPortFloor(): number {
   return 32_768;
 }
 
-function canListen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
+/** Listens on `port` of 127.0.0.1 (0: any free one) and closes again: the port it had, or the listen error. */
+function listenBriefly(port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
     const server = createServer()
-      .once('error', () => resolve(false))
-      .listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+      .once('error', reject)
+      .listen(port, '127.0.0.1', () => {
+        const bound = (server.address() as { port: number }).port;
+        server.close(() => resolve(bound));
+      });
   });
 }
 
