@@ -11,7 +11,6 @@
  * `node scripts/pnpm.mjs bench:balancing -- --seconds 10 --connections 32`. See README.md.
  */
 
-import { type ChildProcess, spawn } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
@@ -23,6 +22,7 @@ import {
 } from '../apps/services/test/support/worker-process';
 import { mintInternalToken } from '../packages/api/src/index';
 import { waitForReadyCatalogs } from './gateway-topology';
+import { type Relay, startRelay } from './relays';
 
 process.env.LOG_LEVEL ??= 'warn';
 
@@ -62,30 +62,6 @@ async function measure(name: string, url: string, headers: Record<string, string
   return figure;
 }
 
-/** The smallest useful reverse proxy: keep-alive to one upstream, bytes piped both ways. */
-const MINIMAL_PROXY = `
-const http = require('node:http');
-const [port, target] = [Number(process.argv[1]), Number(process.argv[2])];
-const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
-http.createServer((req, res) => {
-  const upstream = http.request({ host: '127.0.0.1', port: target, method: req.method, path: req.url, headers: req.headers, agent }, (answer) => {
-    res.writeHead(answer.statusCode, answer.headers);
-    answer.pipe(res);
-  });
-  upstream.on('error', () => res.destroy());
-  req.pipe(upstream);
-}).listen(port, '127.0.0.1', () => process.send && process.send('ready'));
-`;
-
-async function startMinimalProxy(targetPort: number): Promise<{ url: string; child: ChildProcess }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['-e', MINIMAL_PROXY, String(port), String(targetPort)], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  await new Promise((resolve) => child.once('message', resolve));
-  return { url: `http://127.0.0.1:${port}`, child };
-}
-
 async function main() {
   console.log(`balancing bench: ${seconds} s per figure, ${connections} connections, autocannon`);
   const bundle = await buildWorkerBundle();
@@ -95,7 +71,7 @@ async function main() {
   );
   const quiet = { LOG_LEVEL: 'warn', DATABASE_POOL_SIZE: '10' };
   const processes: { kill(): Promise<void> }[] = [];
-  let proxy: ChildProcess | undefined;
+  let proxy: Relay | undefined;
   try {
     const first = await spawnServiceProcess(bundle.entry, 'catalog', platform, {
       ...quiet,
@@ -122,14 +98,11 @@ async function main() {
     const userHeaders = { authorization: `Bearer ${accessToken}` };
     await waitForReadyCatalogs(gateway.url, accessToken, 1);
 
-    const minimal = await startMinimalProxy(first.port);
-    proxy = minimal.child;
+    proxy = await startRelay('http', await freePort(), first.port);
     const figures: Figure[] = [];
     // Internal tokens live 30 s: mint one per figure.
     figures.push(await measure('direct to one instance', first.url + path, await internalHeaders()));
-    figures.push(
-      await measure('minimal Node proxy → 1 instance', minimal.url + path, await internalHeaders()),
-    );
+    figures.push(await measure('minimal Node proxy → 1 instance', proxy.url + path, await internalHeaders()));
     figures.push(await measure('gateway → 1 instance', gateway.url + path, userHeaders));
     for (const id of ['catalog-2', 'catalog-3'])
       processes.push(
@@ -165,7 +138,7 @@ async function main() {
         `gateway 3 ÷ 1 instances: ${(figures[3]!.requestsPerSecond / viaGateway.requestsPerSecond).toFixed(2)}`,
     );
   } finally {
-    proxy?.kill();
+    proxy?.stop();
     await Promise.all(processes.map((process) => process.kill()));
     await platform.close();
     bundle.remove();

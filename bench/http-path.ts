@@ -7,7 +7,9 @@
  * - `catalog.books.byId` in the real catalog process (internal token check, metrics, logging,
  *   prepared statement) with each adapter, against raw `node:http` + postgres.js selecting by key;
  * - the same read through the gateway against the catalog alone: throughput, and the latency the
- *   gateway adds at a fixed 1,000 req/s (p50/p99);
+ *   gateway adds at a fixed 1,000 req/s (p50/p99); beside it, the same read through a minimal Node
+ *   HTTP proxy and through a TCP relay (`relays.ts`), what any hop in front of the catalog costs on
+ *   this machine, and so how near the gateway's ratio can come to 1;
  * - the resident memory (RSS) of every server process under load.
  *
  * Every server is a process of its own. Throughput comes from wrk (Debian's package) when it is on
@@ -29,12 +31,14 @@ import { startTestPlatform } from '../apps/services/test/support/platform';
 import {
   buildBundle,
   buildWorkerBundle,
+  freePort,
   type ServiceProcessHandle,
   spawnServiceProcess,
 } from '../apps/services/test/support/worker-process';
 import { type Caller, mintInternalToken } from '../packages/api/src/index';
 import { waitForReadyCatalogs } from './gateway-topology';
 import { type OpenLoopResult, runOpenLoop } from './open-loop';
+import { type Relay, startRelay } from './relays';
 
 process.env.LOG_LEVEL ??= 'warn';
 
@@ -293,6 +297,7 @@ async function main() {
   );
   const servers: Server[] = [];
   const services: ServiceProcessHandle[] = [];
+  const relays: Relay[] = [];
   try {
     const benchEnv = { BENCH_SECRET: secret.toString('base64'), LOG_LEVEL: 'warn' };
     const raw = await startServer('raw', 'raw node:http', benchEnv);
@@ -388,6 +393,10 @@ async function main() {
     const { accessToken } = await platform.signIn(platform.admin.email, platform.admin.password);
     const userHeaders = async () => ({ authorization: `Bearer ${accessToken}` });
     await waitForReadyCatalogs(gateway.url, accessToken, 1);
+    const httpProxy = await startRelay('http', await freePort(), catalogLean.port, NODE_FLAGS);
+    relays.push(httpProxy);
+    const tcpRelay = await startRelay('tcp', await freePort(), catalogLean.port, NODE_FLAGS);
+    relays.push(tcpRelay);
     const gatewayServers = [
       { name: 'gateway', pid: gateway.pid },
       { name: 'catalog (lean)', pid: catalogLean.pid },
@@ -406,6 +415,26 @@ async function main() {
         url: gateway.url + byId,
         headers: userHeaders,
         servers: gatewayServers,
+      },
+      {
+        key: 'httpProxy',
+        label: 'catalog.books.byId through a minimal Node HTTP proxy',
+        url: httpProxy.url + byId,
+        headers: platformToken,
+        servers: [
+          { name: 'minimal Node HTTP proxy', pid: httpProxy.pid },
+          { name: 'catalog (lean)', pid: catalogLean.pid },
+        ],
+      },
+      {
+        key: 'tcpRelay',
+        label: 'catalog.books.byId through a TCP relay',
+        url: tcpRelay.url + byId,
+        headers: platformToken,
+        servers: [
+          { name: 'TCP relay', pid: tcpRelay.pid },
+          { name: 'catalog (lean)', pid: catalogLean.pid },
+        ],
       },
     ];
     const throughGateway = await measureRounds(gatewayFigures);
@@ -433,6 +462,7 @@ async function main() {
     printResult({ service, throughGateway, latency, latencyErrors, latencySeconds, generatorLagMs });
   } finally {
     await Promise.all(servers.map((server) => server.stop()));
+    for (const relay of relays) relay.stop();
     await Promise.all(services.map((handle) => handle.kill()));
     await platform.close();
     bundle.remove();
@@ -508,6 +538,22 @@ function printResult(options: {
       figure(throughGateway, 'direct'),
       '≥ 0.7×',
     ),
+    row(
+      '`catalog.books.byId` through a minimal Node HTTP proxy (no authentication, no parsing)',
+      figure(throughGateway, 'httpProxy'),
+      'catalog alone',
+      figure(throughGateway, 'direct'),
+      '—',
+    ),
+    row(
+      '`catalog.books.byId` through a TCP relay (bytes copied, no HTTP)',
+      figure(throughGateway, 'tcpRelay'),
+      'catalog alone',
+      figure(throughGateway, 'direct'),
+      '—',
+    ),
+    '',
+    `Gateway ÷ minimal Node HTTP proxy: **${ratio(figure(throughGateway, 'gateway').requestsPerSecond, figure(throughGateway, 'httpProxy').requestsPerSecond)}**. The proxy only reads and writes HTTP, on the same cores as the catalog, PostgreSQL and the load generator: its ratio is what an HTTP hop in front of the catalog costs on this machine before any of the gateway's own work (authentication, splitting, balancing, retries, metrics); the TCP relay's, what the hop's reads and writes alone cost.`,
     '',
     'CPU µs per request: the user and system CPU time each server process used during the run, from `/proc/<pid>/stat`, divided by the requests answered (median of the rounds); the load generator and PostgreSQL are not counted.',
     '',

@@ -1,0 +1,67 @@
+/**
+ * The smallest things that can stand between a client and a service, as baselines for the gateway,
+ * each a process of its own:
+ *
+ * - `http`: a minimal Node HTTP reverse proxy: keep-alive to one upstream, the request and reply
+ *   piped through untouched (no authentication, no parsing of the call, no balancing);
+ * - `tcp`: a TCP relay that copies bytes both ways, a connection upstream for each client
+ *   connection, without reading HTTP at all: what the extra hop alone (its reads, writes and
+ *   wake-ups on this machine's cores) costs.
+ *
+ * The gateway must at least read and write HTTP, so the `http` proxy bounds what it can reach.
+ */
+
+import { type ChildProcess, spawn } from 'node:child_process';
+
+const HTTP_PROXY = `
+const http = require('node:http');
+const [port, target] = [Number(process.argv[1]), Number(process.argv[2])];
+const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+http.createServer((req, res) => {
+  const upstream = http.request({ host: '127.0.0.1', port: target, method: req.method, path: req.url, headers: req.headers, agent }, (answer) => {
+    res.writeHead(answer.statusCode, answer.headers);
+    answer.pipe(res);
+  });
+  upstream.on('error', () => res.destroy());
+  req.pipe(upstream);
+}).listen(port, '127.0.0.1', () => process.send && process.send('ready'));
+`;
+
+const TCP_RELAY = `
+const net = require('node:net');
+const [port, target] = [Number(process.argv[1]), Number(process.argv[2])];
+net.createServer((client) => {
+  const upstream = net.connect(target, '127.0.0.1');
+  client.setNoDelay(true);
+  upstream.setNoDelay(true);
+  client.pipe(upstream);
+  upstream.pipe(client);
+  client.on('error', () => upstream.destroy());
+  upstream.on('error', () => client.destroy());
+}).listen(port, '127.0.0.1', () => process.send && process.send('ready'));
+`;
+
+export interface Relay {
+  url: string;
+  pid: number;
+  stop(): void;
+}
+
+/** Starts a relay of `kind` on `port` in front of `127.0.0.1:<targetPort>`. */
+export async function startRelay(
+  kind: 'http' | 'tcp',
+  port: number,
+  targetPort: number,
+  nodeFlags: readonly string[] = [],
+): Promise<Relay> {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...nodeFlags, '-e', kind === 'http' ? HTTP_PROXY : TCP_RELAY, String(port), String(targetPort)],
+    { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+  );
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    child.once('exit', (code) => reject(new Error(`the ${kind} relay exited (${code}) before it listened`)));
+  });
+  return { url: `http://127.0.0.1:${port}`, pid: child.pid!, stop: () => child.kill('SIGKILL') };
+}
