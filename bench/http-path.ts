@@ -8,8 +8,8 @@
  *   prepared statement) with each adapter, against raw `node:http` + postgres.js selecting by key;
  * - the same read through the gateway against the catalog alone: throughput, and the latency the
  *   gateway adds at a fixed 1,000 req/s (p50/p99); beside it, the same read through a minimal Node
- *   HTTP proxy and through a TCP relay (`relays.ts`), what any hop in front of the catalog costs on
- *   this machine, and so how near the gateway's ratio can come to 1;
+ *   HTTP proxy and through a TCP relay (`relays.ts`): what a hop in front of the catalog costs on
+ *   this machine before any of the gateway's own work;
  * - the resident memory (RSS) of every server process under load.
  *
  * Every server is a process of its own. Throughput comes from wrk (Debian's package) when it is on
