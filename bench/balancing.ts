@@ -98,7 +98,7 @@ async function main() {
     const userHeaders = { authorization: `Bearer ${accessToken}` };
     await waitForReadyCatalogs(gateway.url, accessToken, 1);
 
-    proxy = await startRelay('http', await freePort(), first.port);
+    proxy = await startRelay('http', first.port);
     const figures: Figure[] = [];
     // Internal tokens live 30 s: mint one per figure.
     figures.push(await measure('direct to one instance', first.url + path, await internalHeaders()));

@@ -31,7 +31,6 @@ import { startTestPlatform } from '../apps/services/test/support/platform';
 import {
   buildBundle,
   buildWorkerBundle,
-  freePort,
   type ServiceProcessHandle,
   spawnServiceProcess,
 } from '../apps/services/test/support/worker-process';
@@ -393,9 +392,9 @@ async function main() {
     const { accessToken } = await platform.signIn(platform.admin.email, platform.admin.password);
     const userHeaders = async () => ({ authorization: `Bearer ${accessToken}` });
     await waitForReadyCatalogs(gateway.url, accessToken, 1);
-    const httpProxy = await startRelay('http', await freePort(), catalogLean.port, NODE_FLAGS);
+    const httpProxy = await startRelay('http', catalogLean.port, NODE_FLAGS);
     relays.push(httpProxy);
-    const tcpRelay = await startRelay('tcp', await freePort(), catalogLean.port, NODE_FLAGS);
+    const tcpRelay = await startRelay('tcp', catalogLean.port, NODE_FLAGS);
     relays.push(tcpRelay);
     // The same read through each relay, with the catalog's own token: what a hop alone costs.
     const throughRelay = (key: string, name: string, relay: Relay): Figure => ({

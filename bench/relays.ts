@@ -16,7 +16,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 
 const HTTP_PROXY = `
 const http = require('node:http');
-const [port, target] = [Number(process.argv[1]), Number(process.argv[2])];
+const target = Number(process.argv[1]);
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 http.createServer((req, res) => {
   const upstream = http.request({ host: '127.0.0.1', port: target, method: req.method, path: req.url, headers: req.headers, agent }, (answer) => {
@@ -25,12 +25,12 @@ http.createServer((req, res) => {
   });
   upstream.on('error', () => res.destroy());
   req.pipe(upstream);
-}).listen(port, '127.0.0.1', () => process.send && process.send('ready'));
+}).listen(0, '127.0.0.1', function () { process.send({ port: this.address().port }); });
 `;
 
 const TCP_RELAY = `
 const net = require('node:net');
-const [port, target] = [Number(process.argv[1]), Number(process.argv[2])];
+const target = Number(process.argv[1]);
 net.createServer((client) => {
   const upstream = net.connect(target, '127.0.0.1');
   client.setNoDelay(true);
@@ -39,7 +39,7 @@ net.createServer((client) => {
   upstream.pipe(client);
   client.on('error', () => upstream.destroy());
   upstream.on('error', () => client.destroy());
-}).listen(port, '127.0.0.1', () => process.send && process.send('ready'));
+}).listen(0, '127.0.0.1', function () { process.send({ port: this.address().port }); });
 `;
 
 export interface Relay {
@@ -48,20 +48,20 @@ export interface Relay {
   stop(): void;
 }
 
-/** Starts a relay of `kind` on `port` in front of `127.0.0.1:<targetPort>`. */
+/** Starts a relay of `kind`, on a port of its own choosing, in front of `127.0.0.1:<targetPort>`. */
 export async function startRelay(
   kind: 'http' | 'tcp',
-  port: number,
   targetPort: number,
   nodeFlags: readonly string[] = [],
 ): Promise<Relay> {
   const child: ChildProcess = spawn(
     process.execPath,
-    [...nodeFlags, '-e', kind === 'http' ? HTTP_PROXY : TCP_RELAY, String(port), String(targetPort)],
+    [...nodeFlags, '-e', kind === 'http' ? HTTP_PROXY : TCP_RELAY, String(targetPort)],
     { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
   );
-  await new Promise<void>((resolve, reject) => {
-    child.once('message', () => resolve());
+  // It tells its port over IPC once it listens.
+  const { port } = await new Promise<{ port: number }>((resolve, reject) => {
+    child.once('message', (message) => resolve(message as { port: number }));
     child.once('exit', (code) => reject(new Error(`the ${kind} relay exited (${code}) before it listened`)));
   });
   return { url: `http://127.0.0.1:${port}`, pid: child.pid!, stop: () => child.kill('SIGKILL') };
